@@ -12,8 +12,8 @@ from .learner import Callback, Learner, TrainConfig
 from .orders import get_order, random_orders
 
 # %% auto #0
-__all__ = ['TAPE_MODES', 'rar_random_ratio', 'rar_cfg_scale', 'choose_orders', 'order_batch', 'ar_loss', 'OrderCurriculum',
-           'ordered_collate', 'train_gpt']
+__all__ = ['TAPE_MODES', 'rar_random_ratio', 'choose_orders', 'order_batch', 'ar_loss', 'OrderCurriculum', 'ordered_collate',
+           'train_gpt']
 
 # %% ../nbs/32_curriculum.ipynb #5efd3df9
 def rar_random_ratio(step:float, # training step (or epoch)
@@ -25,14 +25,6 @@ def rar_random_ratio(step:float, # training step (or epoch)
     if step < start: return 1.0
     if step >= end: return 0.0
     return 1.0 - (step - start) / (end - start)
-
-def rar_cfg_scale(step:int, # generation step, 0-based
-                  n_steps:int, # steps of a full generation (tokens per image)
-                  scale:float, # the guidance scale reached at the end
-                  power:float=1.0, # the power on t/N that shapes the rise
-                 )->float:
-    "RAR's power-cosine classifier-free guidance scale at generation step `step`."
-    return (scale - 1) * (1 - math.cos((step / n_steps) ** power * math.pi)) / 2 + 1
 
 # %% ../nbs/32_curriculum.ipynb #4030a94a
 TAPE_MODES = ('all', 'random')

@@ -4,15 +4,15 @@
 
 # %% ../nbs/31_generate.ipynb #3ab02871
 from __future__ import annotations
+import math
 from dataclasses import dataclass
 from typing import Callable
 import torch
 from .gpt import GPT
-from .curriculum import rar_cfg_scale
 
 # %% auto #0
-__all__ = ['CFG_SCHEDULES', 'filter_logits', 'sample_logits', 'cfg_scale_at', 'GenState', 'first_unknown', 'generate',
-           'generate_reference', 'nearest_unknown']
+__all__ = ['CFG_SCHEDULES', 'filter_logits', 'sample_logits', 'rar_cfg_scale', 'cfg_scale_at', 'GenState', 'first_unknown',
+           'generate', 'generate_reference', 'nearest_unknown']
 
 # %% ../nbs/31_generate.ipynb #190fd849
 def filter_logits(logits:torch.Tensor, # (B, V)
@@ -41,6 +41,15 @@ def sample_logits(logits:torch.Tensor, # (B, V) next-token logits
     if temperature != 1.0: logits = logits / max(temperature, 1e-5)  # (B, V)
     probs = filter_logits(logits, top_k, top_p).softmax(-1)  # (B, V)
     return torch.multinomial(probs, 1, generator=generator)[:, 0]
+
+# %% ../nbs/31_generate.ipynb #rarcfg01
+def rar_cfg_scale(step:int, # generation step, 0-based
+                  n_steps:int, # steps of a full generation (tokens per image)
+                  scale:float, # the guidance scale reached at the end
+                  power:float=1.0, # the power on t/N that shapes the rise
+                 )->float:
+    "RAR's power-cosine classifier-free guidance scale at generation step `step`."
+    return (scale - 1) * (1 - math.cos((step / n_steps) ** power * math.pi)) / 2 + 1
 
 # %% ../nbs/31_generate.ipynb #e9df029b
 CFG_SCHEDULES = ('constant', 'linear', 'power-cosine')
