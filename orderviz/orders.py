@@ -9,18 +9,26 @@ from pathlib import Path
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['ORDERS', 'SIZED', 'register_order', 'raster', 'column_major', 'snake', 'reverse', 'zigzag', 'diagonal', 'spiral',
-           'center_spiral', 'edge_spiral', 'stride', 'multiscale', 'blockwise', 'center_out', 'halton', 'fractal',
-           'random', 'random_orders', 'order_names', 'get_order', 'check_order', 'order_to_rank', 'rank_to_order',
-           'to_mar_order', 'from_mar_order', 'neighbor_share', 'coverage_curve', 'neighbor_coverage',
-           'plot_rank_heatmaps', 'context_frame', 'plot_context_frames', 'order_gif', 'coverage_table', 'orders_cli']
+__all__ = ['ORDERS', 'RANDOM_ORDERS', 'MAX_CELLS', 'SIZED', 'register_order', 'raster', 'column_major', 'snake', 'reverse',
+           'zigzag', 'diagonal', 'spiral', 'spiral_out', 'rings_in', 'center_spiral', 'edge_spiral', 'center_perturb',
+           'stride', 'multiscale', 'multiscale_center', 'blockwise', 'random_blocks', 'random_in_blocks', 'halton',
+           'fractal', 'random', 'random_orders', 'order_names', 'get_order', 'check_order', 'make_orders',
+           'order_to_rank', 'rank_to_order', 'to_mar_order', 'from_mar_order', 'neighbor_share', 'coverage_curve',
+           'neighbor_coverage', 'plot_rank_heatmaps', 'context_frame', 'plot_context_frames', 'order_gif',
+           'coverage_table', 'orders_cli']
 
 # %% ../nbs/02_orders.ipynb #661b8f70
-ORDERS = {}
+ORDERS, RANDOM_ORDERS = {}, set()
+MAX_CELLS = 1 << 20 # the largest grid any order is built for (1024 x 1024 cells)
 
-def register_order(name:str): # registry name, e.g. `'snake'`
-    "Decorator that adds an order function to `ORDERS`."
-    def _reg(fn): ORDERS[name] = fn; return fn
+def register_order(name:str, # registry name, e.g. `'snake'`
+                   random:bool=False, # the order depends on its seed: batches draw a fresh one per image
+                  ):
+    "Decorator that adds an order function to `ORDERS` (and to `RANDOM_ORDERS` when it is random)."
+    def _reg(fn):
+        ORDERS[name] = fn
+        if random: RANDOM_ORDERS.add(name)
+        return fn
     return _reg
 
 def _grid(h:int, w:int):
@@ -31,9 +39,10 @@ def _by_key(*keys)->torch.Tensor:
     "Cells sorted by `keys` (the last key is the primary one, as in `np.lexsort`)."
     return torch.as_tensor(np.lexsort(keys), dtype=torch.long)
 
-def _centre_dist(h, w):
+def _centre_sq_dist(h, w):
+    "Squared distance of each cell from the grid centre (exact: multiples of 1/4)."
     r, c = _grid(h, w)
-    return np.hypot(r - (h - 1) / 2, c - (w - 1) / 2)
+    return (r - (h - 1) / 2) ** 2 + (c - (w - 1) / 2) ** 2
 
 def _clockwise_angle(h, w):
     "Angle of each cell around the grid centre, 0 at 12 o'clock, growing clockwise."
@@ -86,51 +95,93 @@ def spiral(h, w, seed=None):
         top, bot, left, right = top + 1, bot - 1, left + 1, right - 1
     return torch.tensor(out, dtype=torch.long)
 
-@register_order('center-spiral')
-def center_spiral(h, w, seed=None):
-    "The spiral walked backwards: the centre first, winding outwards."
+@register_order('spiral-out')
+def spiral_out(h, w, seed=None):
+    "The spiral walked backwards: the centre first, winding outwards along one connected path."
     return spiral(h, w).flip(0)
 
-@register_order('edge-spiral')
-def edge_spiral(h, w, seed=None):
+@register_order('rings-in')
+def rings_in(h, w, seed=None):
     "Ring by ring from the border inwards, each ring clockwise from 12 o'clock (the middle of its top edge)."
     r, c = _grid(h, w)
     ring = np.minimum(np.minimum(r, c), np.minimum(h - 1 - r, w - 1 - c))
     return _by_key(c, r, _clockwise_angle(h, w), ring)
 
+# %% ../nbs/02_orders.ipynb #cfe1ffe4
+def _angle(h, w):
+    "`atan2(dr, dc)` of each cell around the grid centre (rows grow downwards)."
+    r, c = _grid(h, w)
+    return np.arctan2(r - (h - 1) / 2, c - (w - 1) / 2)
+
+@register_order('center-spiral')
+def center_spiral(h, w, seed=None):
+    "The seed's centre-first order: by squared distance from the centre, ties by angle."
+    return _by_key(np.arange(h * w), _angle(h, w), _centre_sq_dist(h, w))
+
+@register_order('edge-spiral')
+def edge_spiral(h, w, seed=None):
+    "The seed's edge-first order: by squared distance from the centre, farthest (the corners) first, ties by angle."
+    return _by_key(np.arange(h * w), _angle(h, w), -_centre_sq_dist(h, w))
+
+@register_order('center-perturb', random=True)
+def center_perturb(h, w, seed=None, frac:float=0.1):
+    "The seed's perturbed centre-first order: `center-spiral` after `round(frac * L)` random transpositions (seeded)."
+    order, rng = center_spiral(h, w), np.random.default_rng(seed)
+    for i, j in rng.integers(0, h * w, size=(int(round(frac * h * w)), 2)): order[[i, j]] = order[[j, i]]
+    return order
+
 # %% ../nbs/02_orders.ipynb #0b4a3886
+def _positive(name:str, v:int)->int:
+    if not isinstance(v, (int, np.integer)) or v < 1: raise ValueError(f'{name} must be a positive integer, got {v!r}')
+    return int(v)
+
 @register_order('stride')
 def stride(h, w, seed=None, s:int=2):
     "Every `s`-th row and column first (a coarse `s`-strided grid), then the other phases in raster order of their offset."
+    s = _positive('the stride s', s)
     r, c = _grid(h, w); return _by_key(c, r, c % s, r % s)
 
-@register_order('multiscale')
-def multiscale(h, w, seed=None, strides:tuple=(4, 2, 1), shuffle:bool=False):
-    "Levels of strides 4, 2, 1 (coarse cells first); within a level by distance from the centre, or shuffled (seeded)."
+def _levels(h, w, strides):
+    "Level of each cell: 0 on the coarsest strided grid, then 1, ...; the last level holds the rest."
     r, c = _grid(h, w)
     level = np.full(h * w, len(strides) - 1)
-    for i, s in reversed(list(enumerate(strides))): level[(r % s == 0) & (c % s == 0)] = i
-    within = np.random.default_rng(seed).random(h * w) if shuffle else _centre_dist(h, w)
-    return _by_key(np.arange(h * w), within, level)
+    for i, s in reversed(list(enumerate(strides))): level[(r % _positive('a stride', s) == 0) & (c % s == 0)] = i
+    return level
 
-@register_order('blockwise')
-def blockwise(h, w, seed=None, b:int=4, shuffle_blocks:bool=False, shuffle_within:bool=False):
-    "`b` x `b` blocks in raster order of blocks, raster inside a block; either can be shuffled (seeded)."
-    r, c = _grid(h, w); rng = np.random.default_rng(seed)
+@register_order('multiscale', random=True)
+def multiscale(h, w, seed=None, strides:tuple=(4, 2, 1)):
+    "The seed's coarse-to-fine order: the stride-4, then stride-2, then stride-1 cells, shuffled inside each level (seeded)."
+    return _by_key(np.random.default_rng(seed).random(h * w), _levels(h, w, strides))
+
+@register_order('multiscale-center')
+def multiscale_center(h, w, seed=None, strides:tuple=(4, 2, 1)):
+    "Coarse to fine like `multiscale`, the centre first inside each level instead of shuffled."
+    return _by_key(np.arange(h * w), _centre_sq_dist(h, w), _levels(h, w, strides))
+
+# %% ../nbs/02_orders.ipynb #4e534745
+def _blocks(h, w, b, rng, shuffle_blocks:bool, shuffle_within:bool)->torch.Tensor:
+    "`b` x `b` blocks in raster order of blocks (or shuffled), raster inside a block (or shuffled)."
+    b = _positive('the block size b', b)
+    r, c = _grid(h, w)
     block = (r // b) * (-(-w // b)) + c // b
     if shuffle_blocks: block = rng.permutation(block.max() + 1)[block]
     within = rng.random(h * w) if shuffle_within else np.arange(h * w)
     return _by_key(within, block)
 
-@register_order('center-out')
-def center_out(h, w, seed=None, swap_frac:float=0.0):
-    "By distance from the centre (ties clockwise), then a fraction `swap_frac` of the steps swapped in random pairs."
-    order = _by_key(np.arange(h * w), _clockwise_angle(h, w), _centre_dist(h, w))
-    k = int(round(swap_frac * h * w)) // 2 * 2
-    if k:
-        idx = torch.as_tensor(np.random.default_rng(seed).choice(h * w, k, replace=False))
-        order[idx] = order[idx.view(-1, 2).flip(1).reshape(-1)]
-    return order
+@register_order('blockwise')
+def blockwise(h, w, seed=None, b:int=4):
+    "`b` x `b` blocks in raster order of blocks, raster inside each block."
+    return _blocks(h, w, b, None, False, False)
+
+@register_order('random-blocks', random=True)
+def random_blocks(h, w, seed=None, b:int=4):
+    "`b` x `b` blocks in a random order (seeded), raster inside each block."
+    return _blocks(h, w, b, np.random.default_rng(seed), True, False)
+
+@register_order('random-in-blocks', random=True)
+def random_in_blocks(h, w, seed=None, b:int=4):
+    "`b` x `b` blocks in raster order of blocks, a random order inside each block (seeded)."
+    return _blocks(h, w, b, np.random.default_rng(seed), False, True)
 
 # %% ../nbs/02_orders.ipynb #ad9b65a8
 def _radical_inverse(i:int, base:int)->float:
@@ -168,7 +219,7 @@ def fractal(h, w, seed=None):
         queue = [ch[k] for k in range(4) for ch in children if k < len(ch)]
     return torch.tensor(out, dtype=torch.long)
 
-@register_order('random')
+@register_order('random', random=True)
 def random(h, w, seed=None):
     "A uniformly random permutation (seeded when `seed` is given)."
     g = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -183,24 +234,29 @@ def random_orders(batch:int, # number of orders
     return torch.rand(batch, h * w, generator=generator, device=device).argsort(dim=1)
 
 # %% ../nbs/02_orders.ipynb #fe21d46f
-SIZED = {'stride': 's', 'blockwise': 'b'}
+SIZED = {'stride': 's', 'blockwise': 'b', 'random-blocks': 'b', 'random-in-blocks': 'b'}
 
 def order_names()->list[str]:
     "Every registered order name (sized families under their default size)."
     return [f'{n}-2' if n == 'stride' else n for n in ORDERS]
 
+def _check_grid(h, w):
+    if not all(isinstance(v, (int, np.integer)) for v in (h, w)): raise ValueError(f'a grid has whole numbers of rows and columns, got {h!r}x{w!r}')
+    if h < 1 or w < 1: raise ValueError(f'a grid needs at least one row and one column, got {h}x{w}')
+    if h * w > MAX_CELLS: raise ValueError(f'a {h}x{w} grid has {h * w} cells, more than the {MAX_CELLS} orders are built for')
+
 def get_order(name:str, # a registered name (`order_names()`), optionally with a size: `stride-3`, `blockwise-2`
               h:int, w:int, # grid rows and columns
-              seed:int|None=None, # seed of random orders (random, multiscale shuffles, swaps)
-              **options, # order-specific options (`swap_frac`, `shuffle_blocks`, `strides`, ...)
+              seed:int|None=None, # seed of random orders (`RANDOM_ORDERS`)
+              **options, # order-specific options (`strides`, `frac`, ...)
              )->torch.Tensor:
     "The head-first order `name` on an `h` x `w` grid, as a LongTensor of length h*w."
-    if h < 1 or w < 1: raise ValueError(f'a grid needs at least one row and one column, got {h}x{w}')
+    _check_grid(h, w)
     base, _, size = name.rpartition('-') if name.rpartition('-')[2].isdigit() else (name, '', '')
     if base not in ORDERS:
-        raise KeyError(f'unknown order {name!r}; choose one of {", ".join(order_names())}')
+        raise ValueError(f'unknown order {name!r}; choose one of {", ".join(order_names())}')
     if size:
-        if base not in SIZED: raise KeyError(f'order {base!r} takes no size, got {name!r}')
+        if base not in SIZED: raise ValueError(f'order {base!r} takes no size, got {name!r}')
         options[SIZED[base]] = int(size)
     order = ORDERS[base](h, w, seed=seed, **options)
     return check_order(order, h, w)
@@ -231,6 +287,38 @@ def check_order(order, # (L,) or (B, L) integer positions
                              f'{len(miss)} position(s) never appear, e.g. {miss[:5]}')
     return order
 
+# %% ../nbs/02_orders.ipynb #38fa80ba
+def _named_orders(name:str, batch:int, h:int, w:int, generator, device)->torch.Tensor:
+    "A (batch, L) batch of the named order: one per image for random families, else one order repeated."
+    base = name.rpartition('-')[0] if name.rpartition('-')[2].isdigit() else name
+    if name == 'random': return random_orders(batch, h, w, generator=generator, device=device)
+    if base not in RANDOM_ORDERS: return get_order(name, h, w).to(device).expand(batch, -1).clone()
+    seeds = torch.randint(0, 2 ** 62, (batch,), generator=generator).tolist()
+    return torch.stack([get_order(name, h, w, seed=s) for s in seeds]).to(device)
+
+def make_orders(spec, # None (raster), a name, an (L,) or (B, L) order, a list of names (one drawn per image), or a callable `(batch, h, w, generator) -> (B, L)`
+                batch:int, # images
+                h:int, w:int, # grid rows and columns
+                generator:torch.Generator|None=None, # source of randomness (None: torch's global generator)
+                device=None, # where to put the orders
+               )->torch.Tensor:
+    "A (batch, h*w) LongTensor of head-first orders, checked."
+    _check_grid(h, w)
+    if not isinstance(batch, (int, np.integer)) or batch < 1: raise ValueError(f'batch must be a positive number of images, got {batch!r}')
+    if spec is None: spec = 'raster'
+    if isinstance(spec, str): return _named_orders(spec, batch, h, w, generator, device)
+    if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, str) for s in spec):
+        pick = torch.randint(0, len(spec), (batch,), generator=generator).tolist()
+        out = torch.stack([_named_orders(s, batch, h, w, generator, device) for s in spec])  # (n, B, L)
+        return out[pick, torch.arange(batch)]
+    if isinstance(spec, (list, tuple)) and not spec: raise ValueError('the list of order names is empty')
+    if callable(spec): order = spec(batch, h, w, generator)
+    else: order = spec
+    order = check_order(torch.as_tensor(order, device=device), h, w)
+    if order.ndim == 1: return order.expand(batch, -1)
+    if order.shape[0] != batch: raise ValueError(f'got {order.shape[0]} orders for a batch of {batch}: give one order (L,) or one per image (B, L)')
+    return order
+
 # %% ../nbs/02_orders.ipynb #7509cfa2
 def order_to_rank(order:torch.Tensor, # (L,) or (B, L) head-first order
                   h:int, w:int,
@@ -240,9 +328,16 @@ def order_to_rank(order:torch.Tensor, # (L,) or (B, L) head-first order
     steps = torch.arange(h * w, device=order.device).expand_as(order)
     return torch.empty_like(order).scatter_(-1, order, steps).view(*order.shape[:-1], h, w)
 
-def rank_to_order(rank:torch.Tensor)->torch.Tensor:
+def rank_to_order(rank:torch.Tensor, # (h, w) or (B, h, w): the step of each cell, each of 0..h*w-1 once
+                 )->torch.Tensor:
     "The head-first order of an (h, w) or (B, h, w) rank map."
-    return rank.flatten(-2).argsort(-1)
+    rank = torch.as_tensor(rank)
+    if rank.ndim not in (2, 3): raise ValueError(f'a rank map is (h, w) or (B, h, w), got shape {tuple(rank.shape)}')
+    order = rank.flatten(-2).argsort(-1)
+    L = order.shape[-1]
+    if rank.dtype.is_floating_point or not torch.equal(rank.flatten(-2).gather(-1, order), torch.arange(L, device=rank.device).expand_as(order)):
+        raise ValueError(f'a rank map must hold each step 0..{L - 1} exactly once, as integers; got {rank.flatten().tolist()[:8]}...')
+    return order
 
 def to_mar_order(order:torch.Tensor)->torch.Tensor:
     "orderviz's head-first order as MAR's order array, which MAR reveals from the tail."
