@@ -16,7 +16,7 @@ from fastcore.script import call_parse
 from orderviz.core import default_device, seed_everything
 from orderviz.gpt import GPT, gpt_config
 from orderviz.orders import random_orders
-from orderviz.sample import generate, generate_reference
+from orderviz.gpt_sample import generate, generate_reference
 
 
 def _sync(device):

@@ -26,9 +26,9 @@ def time_mar(size:str='tiny', # MAR size
     torch.manual_seed(seed)
     model = MAR(mar_config(size)).to(dev).eval()
     labels = torch.arange(batch, device=dev) % model.num_classes
-    generate(model, labels, num_iter=2, cfg=cfg, seed=seed)
+    generate(model, labels, num_iter=2, cfg_scale=cfg, seed=seed)
     _sync(dev); t0 = time.perf_counter()
-    for r in range(repeats): generate(model, labels, num_iter=num_iter, cfg=cfg, seed=seed + r)
+    for r in range(repeats): generate(model, labels, num_iter=num_iter, cfg_scale=cfg, seed=seed + r)
     _sync(dev)
     return (time.perf_counter() - t0) / (repeats * batch)
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 from .core import atomic_open, save_checkpoint, load_checkpoint
-from .orders import check_order, get_order
+from .orders import check_order, make_orders
+from .policy import check_labels
 
 # %% auto #0
 __all__ = ['ORDER_MODES', 'GPT_SIZES', 'LLAMAGEN_URL', 'LLAMAGEN_CHECKPOINTS', 'GPTConfig', 'gpt_config', 'rope_2d', 'apply_rope',
@@ -219,16 +220,15 @@ class GPT(nn.Module):
         return KVCache(c.n_layer, batch, c.n_head, c.head_dim, c.seq_len, dtype=w.dtype, device=w.device)
 
 # %% ../nbs/30_gpt.ipynb #3f5c6a6a
+@patch(as_prop=True)
+def grid(self:GPT)->tuple[int, int]:
+    "Rows and columns of the token grid."
+    return (self.config.grid_size,) * 2
+
 @patch
 def _check_labels(self:GPT, labels):
     "Labels as a LongTensor (B,), each in [0, num_classes] (num_classes is the null class)."
-    labels = torch.as_tensor(labels, device=self.rope.device)
-    if labels.ndim != 1: raise ValueError(f'labels must be a 1-d tensor of class ids, got shape {tuple(labels.shape)}')
-    n = self.config.num_classes
-    if labels.dtype.is_floating_point or (len(labels) and (labels.min() < 0 or labels.max() > n)):
-        bad = labels[(labels < 0) | (labels > n)] if not labels.dtype.is_floating_point else labels
-        raise ValueError(f'labels must be integers in [0, {n}] ({n} is the null class), got {bad[:5].tolist()}')
-    return labels.long()
+    return check_labels(labels, self.config.num_classes, self.rope.device)
 
 @patch
 def _check_tokens(self:GPT, tokens):
@@ -244,15 +244,10 @@ def _check_tokens(self:GPT, tokens):
     return tokens.long()
 
 @patch
-def _check_order(self:GPT, order, batch:int):
-    "An order (None for raster, a name, (L,) or (B, L)) as a (batch, L) LongTensor on the model's device."
+def _check_order(self:GPT, order, batch:int, generator=None):
+    "An order specification (see `orderviz.orders.make_orders`; None: raster) as a (batch, L) LongTensor on the model's device."
     g = self.config.grid_size
-    if order is None: order = 'raster'
-    if isinstance(order, str): order = get_order(order, g, g)
-    order = check_order(torch.as_tensor(order), g, g).to(self.rope.device)
-    if order.ndim == 2 and order.shape[0] != batch:
-        raise ValueError(f'got {order.shape[0]} orders for a batch of {batch}: pass one order (L,) or one per sample (B, L)')
-    return order.expand(batch, -1) if order.ndim == 1 else order
+    return make_orders(order, batch, g, g, generator=generator, device=self.rope.device)
 
 # %% ../nbs/30_gpt.ipynb #d1128fb6
 @patch
@@ -283,15 +278,18 @@ def forward_steps(self:GPT, seq, # (B, T) tokens of steps 0..T-1, in generation 
                   start:int=0, # first step to compute
                   tape=None, # (B,) bool: which samples get the TAPE (`tape` mode; None: all)
                   last:bool=False, # only compute the logits of step T (what sampling needs)
-                 )->torch.Tensor:
-    "Logits (B, T+1-start, V) of steps start..T (or (B, 1, V) of step T); `cache` must hold exactly the slots of steps < start."
+                  return_hidden:bool=False, # also return the last-layer hidden states (after the final norm) of the carrier slots
+                 ):
+    "Logits (B, T+1-start, V) of steps start..T (or (B, 1, V) of step T), and with `return_hidden` the carriers' hidden states (B, T+1-start, D)."
     h, cells = self._step_inputs(seq, labels, order, start, tape)  # (B, S, D), (B, S)
     rope = self.rope[torch.where(cells < 0, self.config.block_size, cells)]  # (B, S, hd/2, 2)
     for i, layer in enumerate(self.layers): h = layer(h, rope, cache, i)  # (B, S, D)
     if cache is not None: cache.len += h.shape[1]
+    carriers = h[:, 0::2] if self.config.order_mode == 'pos-token' else h  # (B, n, D) the token slots
     if self.config.order_mode == 'pos-token': h = h[:, 1::2]  # (B, n, D) the query slots
     if last: h = h[:, -1:]  # (B, 1, D)
-    return self.output(self.norm(h)).float()  # (B, n, V)
+    logits = self.output(self.norm(h)).float()  # (B, n, V)
+    return (logits, self.norm(carriers)) if return_hidden else logits
 
 @patch
 def forward(self:GPT, tokens, # (B, L) image tokens in raster layout (or (B, side, side))
@@ -318,6 +316,46 @@ def randomize_weights(model:nn.Module, # e.g. a `GPT`
             elif 'embed' in n or p.ndim == 1: p.copy_(r)
             else: p.copy_(r / p.shape[1] ** 0.5)
     return model
+
+# %% ../nbs/30_gpt.ipynb #57709041
+@patch
+def candidates(self:Attention, x, # (B, U, D) candidate slots
+               rope, # (B, U, hd/2, 2)
+               cache:KVCache, # slots of the steps before, read only
+               layer:int):
+    "Attention of each candidate slot to the cached slots and to itself only."
+    B, U, D = x.shape
+    q, k, v = self.wqkv(x).view(B, U, 3, self.n_head, self.head_dim).unbind(2)  # 3 x (B, U, H, hd)
+    q, k, v = apply_rope(q, rope).transpose(1, 2), apply_rope(k, rope).transpose(1, 2), v.transpose(1, 2)  # (B, H, U, hd)
+    P, scale = cache.len, self.head_dim ** -0.5
+    kp, vp = cache.k[layer, :, :, :P], cache.v[layer, :, :, :P]  # (B, H, P, hd)
+    s = torch.cat([q @ kp.transpose(-1, -2), (q * k).sum(-1, keepdim=True)], -1) * scale  # (B, H, U, P+1)
+    a = s.float().softmax(-1).to(q.dtype)  # (B, H, U, P+1)
+    y = a[..., :P] @ vp + a[..., P:] * v  # (B, H, U, hd)
+    return self.wo(y.transpose(1, 2).reshape(B, U, D))  # (B, U, D)
+
+@patch
+def candidates(self:TransformerBlock, x, rope, cache, layer:int):  # x (B, U, D)
+    h = x + self.attention.candidates(self.attention_norm(x), rope, cache, layer)  # (B, U, D)
+    return h + self.feed_forward(self.ffn_norm(h))  # (B, U, D)
+
+@patch
+def forward_candidates(self:GPT, prev_token, # (B,) token of step t-1 (ignored when t == 0)
+                       labels, # (B,) class labels (read when t == 0)
+                       prev_cell, # (B,) cell of step t-1 (ignored when t == 0)
+                       cells, # (B, U) candidate cells for step t
+                       cache:KVCache, # holds exactly the slots of steps < t; read, not changed
+                      )->torch.Tensor:
+    "Logits (B, U, V) of step t = `cache.len` for each candidate cell as the target of that step (`tape` mode)."
+    if self.config.order_mode != 'tape':
+        raise ValueError(f"candidate cells need a model told its target cell (order_mode='tape'); this one has order_mode={self.config.order_mode!r}")
+    t, (B, U) = cache.len, cells.shape
+    x = self.cls_embedding(labels) if t == 0 else self.tok_embeddings(prev_token)  # (B, D)
+    h = x[:, None].to(self.tape_embeddings.weight.dtype) + self.tape_embeddings(cells)  # (B, U, D)
+    c = torch.full((B,), self.config.block_size, device=cells.device) if t == 0 else prev_cell  # (B,)
+    rope = self.rope[c][:, None].expand(B, U, *self.rope.shape[1:])  # (B, U, hd/2, 2)
+    for i, layer in enumerate(self.layers): h = layer.candidates(h, rope, cache, i)  # (B, U, D)
+    return self.output(self.norm(h)).float()  # (B, U, V)
 
 # %% ../nbs/30_gpt.ipynb #42787042
 def nll_in_order(model:GPT, tokens, # (B, L) image tokens, raster layout

@@ -11,6 +11,7 @@ import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 from fastcore.basics import patch
 from .core import atomic_open, config_dict, save_checkpoint
+from .policy import check_labels
 
 # %% auto #0
 __all__ = ['MAR_SIZES', 'MAR_URLS', 'cosine_betas', 'space_timesteps', 'normal_kl', 'discretized_gaussian_log_likelihood',
@@ -414,6 +415,8 @@ class MAR(nn.Module):
 
     @property
     def device(self)->torch.device: return self.fake_latent.device
+    @property
+    def grid(self)->tuple[int, int]: return (self.seq_h, self.seq_w)  # rows and columns of the latent grid
 
 # %% ../nbs/40_mar.ipynb #b3415a08
 @patch
@@ -453,9 +456,7 @@ def class_embedding(self:MAR, labels:torch.Tensor|None, # (B,) class ids; `class
                    )->torch.Tensor:
     "Class embeddings (B, E), with the null latent for the null class (and for dropped labels in training)."
     if labels is None: return self.fake_latent.expand(batch, -1)
-    labels = torch.as_tensor(labels, device=self.device).long()
-    if labels.numel() and (labels.min() < 0 or labels.max() > self.num_classes):
-        raise ValueError(f'labels must be in [0, {self.num_classes}] ({self.num_classes} is the null class), got {labels.min().item()}..{labels.max().item()}')
+    labels = check_labels(labels, self.num_classes, self.device)             # (B,)
     null = labels == self.num_classes                                        # (B,)
     if self.training and self.config.label_drop_prob > 0:
         null = null | (torch.rand(labels.shape, generator=generator, device=labels.device) < self.config.label_drop_prob)

@@ -147,19 +147,19 @@ def sample_set_labels(out_dir, # a finalized sample set folder
 # %% ../nbs/52_sample_sets.ipynb #ab6c64cf
 def gpt_sample_fn(model, # an `orderviz.gpt.GPT`
                   tokenizer, # a VQ model with `decode_codes` (`orderviz.tokenizer.VQModel`)
-                  **kwargs, # `orderviz.sample.generate` settings: order, cfg_scale, temperature, top_k, ...
+                  **kwargs, # `orderviz.gpt_sample.generate` settings: order, policy, cfg_scale, temperature, top_k, ...
                  )->Callable:
     "`sample_fn(labels, seed)` that samples tokens with a GPT and decodes them to images in [-1, 1]."
-    from orderviz.sample import generate
+    from orderviz.gpt_sample import generate
     def sample_fn(labels, seed):
         dev = next(model.parameters()).device
-        tokens, _ = generate(model, labels.to(dev), seed=seed, **kwargs)  # (B, L)
+        tokens = generate(model, labels.to(dev), seed=seed, **kwargs).tokens  # (B, L)
         return tokenizer.decode_codes(tokens).clamp(-1, 1)              # (B, C, H, W)
     return sample_fn
 
 def mar_sample_fn(model, # an `orderviz.mar.MAR`
                   vae, # its autoencoder (`orderviz.vae.AutoencoderKL`) with `decode`
-                  **kwargs, # `orderviz.mar_sample.generate` settings: order, num_iter, cfg, temperature, ...
+                  **kwargs, # `orderviz.mar_sample.generate` settings: order, policy, num_iter, cfg_scale, temperature, ...
                  )->Callable:
     "`sample_fn(labels, seed)` that samples latents with MAR and decodes them to images in [-1, 1]."
     from orderviz.mar_sample import generate
