@@ -345,7 +345,7 @@ class MARConfig:
     vae_embed_dim:int=16 # latent channels of the VAE
     mask_ratio_min:float=0.7 # lower end of the truncated-normal mask ratio in training
     label_drop_prob:float=0.1 # probability of replacing the class by the null latent in training
-    class_num:int=1000 # number of classes; label `class_num` means the null class
+    num_classes:int=1000 # number of classes; label `num_classes` means the null class (official MAR: `class_num`)
     attn_dropout:float=0.1 # dropout on attention weights
     proj_dropout:float=0.1 # dropout after projections and in the MLPs
     buffer_size:int=64 # buffer tokens holding the class embedding
@@ -373,10 +373,11 @@ MAR_SIZES = {'tiny': MARConfig(**_dims(256, 4, 4, 3, 256)),
              'huge': MARConfig(**_dims(1280, 20, 16, 12, 1536))}
 
 def mar_config(size:str='base', # a key of `MAR_SIZES`
-               **overrides, # fields to change, e.g. `img_size=64, class_num=10`
+               **overrides, # fields to change, e.g. `img_size=64, num_classes=10`
               )->MARConfig:
     "The config of a named size with some fields changed."
     if size not in MAR_SIZES: raise ValueError(f'unknown MAR size {size!r}; choose one of {list(MAR_SIZES)}')
+    if 'class_num' in overrides: overrides['num_classes'] = overrides.pop('class_num')  # the official argument name
     bad = set(overrides) - {f.name for f in dataclasses.fields(MARConfig)}
     if bad: raise ValueError(f'unknown MARConfig fields {sorted(bad)}')
     return dataclasses.replace(MAR_SIZES[size], **overrides)
@@ -389,10 +390,10 @@ class MAR(nn.Module):
         super().__init__()
         self.config = c = config
         self.seq_h, self.seq_w, self.seq_len, self.token_embed_dim = c.seq_h, c.seq_w, c.seq_len, c.token_embed_dim
-        self.buffer_size, self.num_classes = c.buffer_size, c.class_num
+        self.buffer_size, self.num_classes = c.buffer_size, c.num_classes
         E, D, L = c.encoder_embed_dim, c.decoder_embed_dim, c.seq_len + c.buffer_size
         blocks = lambda w, n, h: nn.ModuleList([Block(w, h, c.mlp_ratio, c.attn_dropout, c.proj_dropout) for _ in range(n)])
-        self.class_emb = nn.Embedding(c.class_num, E)
+        self.class_emb = nn.Embedding(c.num_classes, E)
         self.fake_latent = nn.Parameter(torch.zeros(1, E))
         self.z_proj, self.z_proj_ln = nn.Linear(c.token_embed_dim, E), nn.LayerNorm(E, eps=1e-6)
         self.encoder_pos_embed_learned = nn.Parameter(torch.zeros(1, L, E))
@@ -450,7 +451,7 @@ def as_tokens(self:MAR, latents:torch.Tensor, # (B, L, token_dim) tokens or (B, 
 
 # %% ../nbs/40_mar.ipynb #80ee7086
 @patch
-def class_embedding(self:MAR, labels:torch.Tensor|None, # (B,) class ids; `class_num` is the null class; None: all null
+def class_embedding(self:MAR, labels:torch.Tensor|None, # (B,) class ids; `num_classes` is the null class; None: all null
                     batch:int|None=None, # batch size when `labels` is None
                     generator:torch.Generator|None=None, # random source for label dropout in training
                    )->torch.Tensor:
@@ -502,7 +503,7 @@ def forward_mae_decoder(self:MAR, x, mask):
 
 @patch
 def predict_z(self:MAR, latents:torch.Tensor, # tokens (B, L, token_dim) or latent image (B, C, H, W)
-              labels:torch.Tensor|None, # (B,) class ids; `class_num` (or None) for the null class
+              labels:torch.Tensor|None, # (B,) class ids; `num_classes` (or None) for the null class
               mask:torch.Tensor, # (B, L), 1/True where the latent is hidden
               generator:torch.Generator|None=None, # random source for label dropout in training
              )->torch.Tensor:
@@ -569,7 +570,7 @@ def load_mar(path_or_state_dict, # checkpoint file, checkpoint dict, or a bare s
         key = 'model_ema' if ema else 'model'
         sd = obj.get(key)
         if sd is None: raise ValueError(f'the checkpoint has no {key!r} weights' + ('; pass ema=False to load `model`' if ema else ''))
-        if obj.get('config'): config = MARConfig(**obj['config'])
+        if obj.get('config'): config = mar_config('base', **obj['config'])  # every field is stored
     else: sd = obj
     config = dataclasses.replace(config, **overrides) if config else mar_config(size, **overrides)
     _check_state_dict(sd, config, size)

@@ -164,7 +164,7 @@ def _latent_source(latents, latents_tag, out:Path):
     "(codec, cache folder, latent_fn) for the demo's latents."
     from orderviz.data import mnist5k
     if isinstance(latents, str) and latents == 'vae':
-        from orderviz.vae import train_small_vae
+        from orderviz.ae_train import train_small_vae
         latents, latents_tag = train_small_vae(), 'kl-small-8x8'
     if type(latents).__name__ == 'AutoencoderKL':
         from orderviz.cache import extract_codes
@@ -198,7 +198,7 @@ def mnist_mar_demo(out_dir, # folder for the latent caches (and nothing else)
     C, h, w = (latent_fn(x0) if latent_fn else x0).shape[1:]
     if h != w: raise ValueError(f'MAR needs a square latent grid, the cache holds {h}x{w}')
     torch.manual_seed(seed)
-    model = MAR(mar_config(size, img_size=h * 4, vae_stride=4, vae_embed_dim=C, class_num=10, buffer_size=16, **overrides))
+    model = MAR(mar_config(size, img_size=h * 4, vae_stride=4, vae_embed_dim=C, num_classes=10, buffer_size=16, **overrides))
     tc = TrainConfig(max_steps=steps, lr=lr, warmup_steps=min(100, steps // 10), weight_decay=0.02, betas=(0.9, 0.95),
                      grad_clip=3.0, ema_decay=ema_decay, precision='fp32', log_every=max(1, min(50, steps // 10)), seed=seed, progress=False)
     learn = train_mar(model, cache, OrderSource(model.grid, order), tc, batch_size=batch_size, run=run, latent_fn=latent_fn)

@@ -10,66 +10,12 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 from .core import default_device, seed_everything, config_dict, save_checkpoint, load_checkpoint
+from .ae_blocks import (norm_layer, ResnetBlock, AttnBlock, Downsample, Upsample, read_state_dict, state_dict_problems,
+                                meta_shapes, load_npz_state_dict)
 
 # %% auto #0
-__all__ = ['VQ_SIZES', 'norm_layer', 'ResnetBlock', 'AttnBlock', 'Downsample', 'Upsample', 'VQConfig', 'vq_config', 'VQEncoder',
-           'VQDecoder', 'entropy_loss', 'VectorQuantizer', 'VQModel', 'state_dict_problems', 'vq_shapes',
-           'match_vq_preset', 'load_llamagen_vq', 'load_npz_state_dict', 'save_vq', 'load_vq', 'psnr', 'codebook_usage',
-           'PatchDiscriminator', 'hinge_d_loss', 'PerceptualLoss', 'AutoencoderTrainer', 'autoencoder_loss',
-           'DeadCodeRestart', 'evaluate_recon', 'one_per_class', 'recon_figure', 'config_hash', 'train_small_vq']
-
-# %% ../nbs/20_tokenizer.ipynb #dca975fc
-def norm_layer(channels:int, # number of channels
-               groups:int=32, # number of groups (LlamaGen and LDM use 32)
-              )->nn.GroupNorm:
-    "The group norm of LlamaGen's and LDM's autoencoders."
-    return nn.GroupNorm(groups, channels, eps=1e-6, affine=True)
-
-class ResnetBlock(nn.Module):
-    "Pre-norm residual block of two 3x3 convs; a 1x1 `nin_shortcut` when the width changes."
-    def __init__(self, in_ch:int, # input channels
-                 out_ch:int, # output channels
-                 dropout:float=0.0, # dropout before the second conv
-                 groups:int=32, # group-norm groups
-                ):
-        super().__init__()
-        self.norm1, self.conv1 = norm_layer(in_ch, groups), nn.Conv2d(in_ch, out_ch, 3, padding=1)
-        self.norm2, self.dropout, self.conv2 = norm_layer(out_ch, groups), nn.Dropout(dropout), nn.Conv2d(out_ch, out_ch, 3, padding=1)
-        if in_ch != out_ch: self.nin_shortcut = nn.Conv2d(in_ch, out_ch, 1)
-    def forward(self, x):                                     # x: (B, Ci, H, W)
-        h = self.conv1(F.silu(self.norm1(x)))                 # (B, Co, H, W)
-        h = self.conv2(self.dropout(F.silu(self.norm2(h))))   # (B, Co, H, W)
-        if hasattr(self, 'nin_shortcut'): x = self.nin_shortcut(x)  # (B, Co, H, W)
-        return x + h                                          # (B, Co, H, W)
-
-# %% ../nbs/20_tokenizer.ipynb #b6f1e558
-class AttnBlock(nn.Module):
-    "Single-head self-attention over the H*W positions of a feature map, with a residual connection."
-    def __init__(self, ch:int, # channels
-                 groups:int=32, # group-norm groups
-                ):
-        super().__init__()
-        self.norm = norm_layer(ch, groups)
-        self.q, self.k, self.v, self.proj_out = (nn.Conv2d(ch, ch, 1) for _ in range(4))
-    def forward(self, x):                                          # x: (B, C, H, W)
-        B, C, H, W = x.shape
-        h = self.norm(x)                                           # (B, C, H, W)
-        q, k, v = (f(h).flatten(2).transpose(1, 2)[:, None] for f in (self.q, self.k, self.v))  # each (B, 1, H*W, C)
-        a = F.scaled_dot_product_attention(q, k, v)                # (B, 1, H*W, C), softmax(q k^T / sqrt(C)) v
-        a = a[:, 0].transpose(1, 2).reshape(B, C, H, W)            # (B, C, H, W)
-        return x + self.proj_out(a)                                # (B, C, H, W)
-
-class Downsample(nn.Module):
-    "Halve the resolution with a stride-2 3x3 conv after zero-padding one pixel right and bottom."
-    def __init__(self, ch:int): # channels
-        super().__init__(); self.conv = nn.Conv2d(ch, ch, 3, stride=2)
-    def forward(self, x): return self.conv(F.pad(x, (0, 1, 0, 1)))  # (B, C, H, W) -> (B, C, H/2, W/2)
-
-class Upsample(nn.Module):
-    "Double the resolution by nearest-neighbour repetition and a 3x3 conv."
-    def __init__(self, ch:int): # channels
-        super().__init__(); self.conv = nn.Conv2d(ch, ch, 3, padding=1)
-    def forward(self, x): return self.conv(F.interpolate(x, scale_factor=2.0, mode='nearest'))  # (B, C, H, W) -> (B, C, 2H, 2W)
+__all__ = ['VQ_SIZES', 'VQConfig', 'vq_config', 'VQEncoder', 'VQDecoder', 'entropy_loss', 'VectorQuantizer', 'VQModel',
+           'vq_shapes', 'match_vq_preset', 'load_llamagen_vq', 'save_vq', 'load_vq', 'config_hash']
 
 # %% ../nbs/20_tokenizer.ipynb #62815cab
 @dataclass
@@ -270,42 +216,8 @@ def decode_codes(self:VQModel, codes:torch.Tensor, # token ids (B, h*w) in raste
         raise ValueError(f'codes must lie in [0, {self.config.codebook_size}), got [{codes.min().item()}, {codes.max().item()}]')
     return self.decode(self.quantize.lookup(codes.to(self.device).reshape(B, h, w)))  # (B, Cin, H, W)
 
-# %% ../nbs/20_tokenizer.ipynb #f8904311
-def _read_state_dict(src, # path to a checkpoint file, a checkpoint dict or a state dict
-                     keys=('model', 'ema', 'state_dict'), # entries that may hold the state dict
-                     weights_only:bool=True, # safe unpickling (set False only for files you trust)
-                    )->dict:
-    "The state dict inside `src`."
-    if isinstance(src, (str, Path)):
-        path = Path(src)
-        if not path.exists(): raise FileNotFoundError(f'no checkpoint at {path}: download it from the official release and pass its local path')
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            src = torch.load(path, map_location='cpu', weights_only=weights_only)
-    if not isinstance(src, dict): raise TypeError(f'expected a checkpoint dict or state dict, got {type(src).__name__}')
-    for k in keys:
-        if k in src and isinstance(src[k], dict): return src[k]
-    return src
-
-def state_dict_problems(expected:dict, # name -> shape of the model's state dict
-                        got:dict, # the checkpoint's state dict
-                        max_show:int=6, # how many names to list per kind of problem
-                       )->list[str]:
-    "Human-readable differences between a model's expected state dict shapes and a checkpoint's."
-    unknown = [k for k in got if k not in expected]
-    missing = [k for k in expected if k not in got]
-    shapes = [f'{k}: checkpoint {tuple(got[k].shape)} vs model {tuple(expected[k])}' for k in expected
-              if k in got and tuple(got[k].shape) != tuple(expected[k])]
-    show = lambda l: ', '.join(l[:max_show]) + (f', ... ({len(l) - max_show} more)' if len(l) > max_show else '')
-    return [f'{len(l)} {what}: {show(l)}' for what, l in (('unknown keys', unknown), ('missing keys', missing),
-                                                          ('shape mismatches', shapes)) if l]
-
-# %% ../nbs/20_tokenizer.ipynb #ca9896df
-def _meta_shapes(build)->dict:
-    "State-dict shapes of a model built on the meta device (no memory, no init cost)."
-    with torch.device('meta'): m = build()
-    return {k: tuple(v.shape) for k, v in m.state_dict().items()}
-
-def vq_shapes(config:VQConfig)->dict: return _meta_shapes(lambda: VQModel(config))
+# %% ../nbs/20_tokenizer.ipynb #c37e44f3
+def vq_shapes(config:VQConfig)->dict: return meta_shapes(lambda: VQModel(config))
 
 def match_vq_preset(sd:dict, # a state dict
                    )->list[str]:
@@ -322,7 +234,7 @@ def load_llamagen_vq(src, # path to an official checkpoint (`vq_ds16_c2i.pt`), a
                      **overrides, # config fields that differ from the preset (e.g. `codebook_size`)
                     )->VQModel:
     "A `VQModel` in eval mode with the weights of a LlamaGen VQ checkpoint."
-    sd = _read_state_dict(src, weights_only=weights_only)
+    sd = read_state_dict(src, weights_only=weights_only)
     config = vq_config(preset, **overrides)
     problems = state_dict_problems(vq_shapes(config), sd)
     if problems:
@@ -333,15 +245,6 @@ def load_llamagen_vq(src, # path to an official checkpoint (`vq_ds16_c2i.pt`), a
     model = VQModel(config)
     model.load_state_dict(sd)
     return model.eval()
-
-# %% ../nbs/20_tokenizer.ipynb #3551ea0a
-def load_npz_state_dict(path)->dict:
-    "A state dict saved by the fixture scripts: int8 grids `q` with exponents `e` (`q * 2**e`), other arrays as they are."
-    z = np.load(path)
-    sd = {k: torch.from_numpy(z[k]) for k in z.files if not k.endswith('.exp2')}
-    for k in list(sd):
-        if k + '.exp2' in z.files: sd[k] = sd[k].float() * 2.0 ** int(z[k + '.exp2'])
-    return sd
 
 # %% ../nbs/20_tokenizer.ipynb #bbe8fae5
 def save_vq(path, # file to write
@@ -361,156 +264,7 @@ def load_vq(path, # a file written by `save_vq`
     model = VQModel(cfg); model.load_state_dict(ck['model'])
     return model.eval()
 
-# %% ../nbs/20_tokenizer.ipynb #0b9d74de
-def psnr(x:torch.Tensor, # reference images (B, C, H, W) in [-1, 1]
-         y:torch.Tensor, # reconstructions, same shape (clamped to [-1, 1])
-        )->torch.Tensor:
-    "Mean over images of the peak signal-to-noise ratio in dB for images in [-1, 1]."
-    mse = ((x - y.clamp(-1, 1)) ** 2).flatten(1).mean(1)          # (B,)
-    return (10 * torch.log10(4.0 / mse.clamp_min(1e-10))).mean()
-
-def codebook_usage(codes:torch.Tensor, # token ids of any shape
-                   codebook_size:int, # number of codebook entries
-                  )->float:
-    "Fraction of the codebook that occurs in `codes`."
-    return codes.unique().numel() / codebook_size
-
-# %% ../nbs/20_tokenizer.ipynb #879432e2
-class PatchDiscriminator(nn.Module):
-    "PatchGAN discriminator: a logit per overlapping image patch."
-    def __init__(self, in_channels:int=3, # image channels
-                 ndf:int=64, # width of the first layer
-                 n_layers:int=3, # number of stride-2 layers
-                ):
-        super().__init__()
-        layers, nf = [nn.Conv2d(in_channels, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)], ndf
-        for n in range(1, n_layers + 1):
-            nf_prev, nf = nf, ndf * min(2 ** n, 8)
-            layers += [nn.Conv2d(nf_prev, nf, 4, 2 if n < n_layers else 1, 1, bias=False), nn.BatchNorm2d(nf), nn.LeakyReLU(0.2, True)]
-        self.main = nn.Sequential(*layers, nn.Conv2d(nf, 1, 4, 1, 1))
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d): nn.init.normal_(m.weight, 0.0, 0.02)
-            elif isinstance(m, nn.BatchNorm2d): nn.init.normal_(m.weight, 1.0, 0.02); nn.init.zeros_(m.bias)
-    def forward(self, x): return self.main(x)  # (B, C, H, W) -> (B, 1, h, w) patch logits
-
-def hinge_d_loss(real:torch.Tensor, fake:torch.Tensor)->torch.Tensor:
-    "Discriminator hinge loss on real and fake logits."
-    return 0.5 * (F.relu(1 - real).mean() + F.relu(1 + fake).mean())
-
-# %% ../nbs/20_tokenizer.ipynb #1bf7e983
-class PerceptualLoss(nn.Module):
-    "LPIPS-style distance on VGG-16 features; weights from a local file (nothing is downloaded)."
-    layers = (3, 8, 15, 22, 29)  # indices of relu1_2, relu2_2, relu3_3, relu4_3, relu5_3 in torchvision's `vgg16().features`
-    def __init__(self, weights_path, # file with `features.*` (torchvision VGG-16) and optional `lin{i}.weight` (LPIPS) tensors
-                ):
-        super().__init__()
-        from torchvision.models.vgg import make_layers, cfgs
-        path = Path(weights_path)
-        if not path.exists(): raise FileNotFoundError(f'no perceptual-loss weights at {path}: pass a local file with VGG-16 `features.*` tensors (and LPIPS `lin0..4.weight`), or train without a perceptual loss')
-        sd = torch.load(path, map_location='cpu', weights_only=True)
-        self.features = make_layers(cfgs['D'])[:self.layers[-1] + 1]  # VGG-16's conv stack without the last pool
-        self.features.load_state_dict({k[len('features.'):]: v for k, v in sd.items() if k.startswith('features.')})
-        chans = [64, 128, 256, 512, 512]
-        self.lins = nn.ParameterList([nn.Parameter(sd.get(f'lin{i}.weight', torch.ones(1, c, 1, 1)).reshape(1, c, 1, 1)) for i, c in enumerate(chans)])
-        self.register_buffer('shift', torch.tensor([-.030, -.088, -.188])[None, :, None, None])
-        self.register_buffer('scale', torch.tensor([.458, .448, .450])[None, :, None, None])
-        self.requires_grad_(False).eval()
-
-    def forward(self, x, y):                                       # x, y: (B, C, H, W) in [-1, 1], C in {1, 3}
-        h = torch.cat([x, y]).expand(-1, 3, -1, -1)                 # (2B, 3, H, W)
-        h, d = (h - self.shift) / self.scale, 0.                    # (2B, 3, H, W)
-        for i, layer in enumerate(self.features):
-            h = layer(h)                                            # (2B, Ci, Hi, Wi)
-            if i in self.layers:
-                f = F.normalize(h, dim=1, eps=1e-10)                # (2B, Ci, Hi, Wi) unit feature vectors
-                fx, fy = f.chunk(2)                                 # (B, Ci, Hi, Wi) each
-                d = d + ((fx - fy) ** 2 * self.lins[self.layers.index(i)]).sum(1).mean((1, 2))  # (B,)
-        return d.mean()
-
-# %% ../nbs/20_tokenizer.ipynb #20035209
-class AutoencoderTrainer(nn.Module):
-    "A tokenizer with its training losses; `forward(images)` returns the loss dict the Learner logs."
-    def __init__(self, model:nn.Module, # the tokenizer to train: `forward(images)` -> (reconstruction, dict of losses)
-                 rec_loss:str='l2', # reconstruction loss: `'l2'` or `'l1'`
-                 rec_weight:float=1.0, # weight of the reconstruction loss
-                 codebook_weight:float=1.0, # weight of the quantiser losses (`vq`, `commit`, `entropy`)
-                 kl_weight:float=1e-4, # weight of a KL-VAE's `kl` loss (mean over latent elements)
-                 perceptual:PerceptualLoss|None=None, # perceptual loss (only with a local weights file)
-                 perceptual_weight:float=1.0, # its weight
-                 disc:nn.Module|None=None, # discriminator, e.g. `PatchDiscriminator` (None: no adversarial loss)
-                 disc_weight:float=0.1, # weight of the generator's adversarial loss
-                 disc_start:int=0, # training step at which the adversarial losses start
-                ):
-        super().__init__()
-        if rec_loss not in ('l1', 'l2'): raise ValueError(f"rec_loss must be 'l1' or 'l2', got {rec_loss!r}")
-        self.model, self.disc, self.perceptual = model, disc, perceptual
-        self.rec_fn = F.mse_loss if rec_loss == 'l2' else F.l1_loss
-        self.rec_weight, self.perceptual_weight = rec_weight, perceptual_weight
-        self.weights = dict(vq=codebook_weight, commit=codebook_weight, entropy=codebook_weight, kl=kl_weight)
-        self.disc_weight, self.disc_start, self.step = disc_weight, disc_start, 0
-
-# %% ../nbs/20_tokenizer.ipynb #8a740ea1
-@patch
-def forward(self:AutoencoderTrainer, x:torch.Tensor)->dict: # images (B, C, H, W) in [-1, 1]
-    "Total loss and its parts for one batch."
-    rec, own = self.model(x)                                                  # (B, C, H, W), the tokenizer's own losses
-    out = dict(rec=self.rec_weight * self.rec_fn(rec, x), **{k: self.weights.get(k, 1.0) * v for k, v in own.items()})
-    if self.perceptual is not None: out['perceptual'] = self.perceptual_weight * self.perceptual(x, rec)
-    if self.disc is not None and self.training and self.step >= self.disc_start:
-        frozen = {k: v.detach() for k, v in self.disc.named_parameters()}
-        fake_logits = torch.func.functional_call(self.disc, frozen, (rec,))   # (B, 1, h, w), no grad to the disc
-        out['g_adv'] = -self.disc_weight * fake_logits.mean()
-        out['d_adv'] = hinge_d_loss(self.disc(x), self.disc(rec.detach()))     # no grad to the tokenizer
-    loss = sum(out.values())
-    if self.training: self.step += 1
-    with torch.no_grad(): out['psnr'] = psnr(x, rec.detach())
-    return dict(loss=loss, **out)
-
-def autoencoder_loss(out:dict, # what `AutoencoderTrainer` returned for the batch's images
-            *targets, # the batch's other elements (labels), unused
-           )->dict:
-    "The Learner's loss function for an `AutoencoderTrainer`: its loss dict as it is."
-    return out
-
-# %% ../nbs/20_tokenizer.ipynb #1e02a638
-@patch
-@torch.no_grad()
-def restart_dead_codes(self:VectorQuantizer, opt=None, # the optimizer whose moments of the codebook rows to clear
-                       noise:float=0.01, # std of the noise added to the chosen latents
-                      )->int:
-    "Move entries unused in the recent-usage window onto recent latents; returns how many moved."
-    if self.last_latents is None or self.n_seen < len(self.codebook_used): return 0
-    used = torch.zeros(self.n_e, dtype=torch.bool, device=self.codebook_used.device)
-    used[self.codebook_used.long()] = True
-    dead = (~used).nonzero().squeeze(1)                                          # (K,)
-    if not len(dead): return 0
-    src = self.last_latents[torch.randint(len(self.last_latents), (len(dead),), device=dead.device)]  # (K, D)
-    new = src + noise * torch.randn_like(src)                                    # (K, D)
-    w = self.embedding.weight
-    w[dead] = F.normalize(new, dim=-1) if self.l2 else new
-    st = opt.state.get(w, {}) if opt is not None else {}
-    for k in ('exp_avg', 'exp_avg_sq'):
-        if k in st: st[k][dead] = 0
-    return len(dead)
-
-# %% ../nbs/20_tokenizer.ipynb #bc08dfc3
-from .learner import Learner, TrainConfig, Callback
-
-def _quantizer(model:nn.Module)->VectorQuantizer:
-    return next(m for m in model.modules() if isinstance(m, VectorQuantizer))
-
-class DeadCodeRestart(Callback):
-    "Restart dead codebook entries of the model's quantizer every `every` steps and log how many."
-    def __init__(self, every:int=50, # steps between restarts
-                 noise:float=0.01, # std of the noise added to the chosen latents
-                 until:float=0.8, # stop restarting after this fraction of the training steps (let the codebook settle)
-                ):
-        self.every, self.noise, self.until = every, noise, until
-    def after_step(self, learn):
-        if learn.step % self.every or learn.step > self.until * learn.total_steps: return
-        learn.log(restarted=_quantizer(learn.model).restart_dead_codes(learn.opt, self.noise))
-
-# %% ../nbs/20_tokenizer.ipynb #a2cd1c5d
+# %% ../nbs/20_tokenizer.ipynb #05be7ade
 @patch
 @torch.no_grad()
 def reconstruct(self:VQModel, images:torch.Tensor)->torch.Tensor: # images (B, Cin, H, W) in [-1, 1]
@@ -518,89 +272,6 @@ def reconstruct(self:VQModel, images:torch.Tensor)->torch.Tensor: # images (B, C
     codes = self.encode(images.to(self.device))[2]                      # (B, h, w)
     return self.decode(self.quantize.lookup(codes))                     # (B, Cin, H, W)
 
-@torch.no_grad()
-def evaluate_recon(model:nn.Module, # a tokenizer with `reconstruct` (`VQModel`, `AutoencoderKL`)
-                   dataset, # items `(image, label)`
-                   batch_size:int=250, # images per batch
-                   limit:int|None=None, # evaluate only the first `limit` images
-                  )->dict:
-    "Mean PSNR (dB) of the reconstructions and, for VQ models, the codebook usage (%) over `dataset`."
-    was = model.training; model.eval()
-    n = len(dataset) if limit is None else min(limit, len(dataset))
-    ps, codes = [], []
-    for i in range(0, n, batch_size):
-        x = torch.stack([dataset[j][0] for j in range(i, min(i + batch_size, n))]).to(next(model.parameters()).device)
-        ps.append(psnr(x, model.reconstruct(x)) * len(x))
-        if isinstance(model, VQModel): codes.append(model.encode_codes(x))
-    model.train(was)
-    out = dict(psnr=(sum(ps) / n).item(), images=n)
-    if codes: out['codebook_usage'] = 100 * codebook_usage(torch.cat(codes), model.config.codebook_size)
-    return out
-
-def one_per_class(dataset, # items `(image, label)`
-                 )->torch.Tensor:
-    "The first image of each class, in label order, stacked (N_classes, C, H, W)."
-    first = {}
-    for i in range(len(dataset)):
-        y = int(dataset[i][1]); first.setdefault(y, i)
-    return torch.stack([dataset[first[y]][0] for y in sorted(first)])
-
-def recon_figure(model:nn.Module, # a tokenizer with `reconstruct`
-                 images:torch.Tensor, # (N, C, H, W) in [-1, 1]
-                 title:str='', # figure title
-                ):
-    "Originals (top row) next to their reconstructions (bottom row)."
-    import matplotlib.pyplot as plt
-    was = model.training; model.eval()
-    rec = model.reconstruct(images.to(next(model.parameters()).device)).cpu().clamp(-1, 1)
-    model.train(was)
-    n = len(images)
-    fig, axs = plt.subplots(2, n, figsize=(1.1 * n, 2.4))
-    for j in range(n):
-        for i, im in enumerate((images[j], rec[j])):
-            im = (im.permute(1, 2, 0).squeeze(-1).numpy() + 1) / 2
-            axs[i, j].imshow(im, cmap='gray', vmin=0, vmax=1); axs[i, j].axis('off')
-    axs[0, 0].set_title('original', fontsize=8, loc='left'); axs[1, 0].set_title('reconstruction', fontsize=8, loc='left')
-    if title: fig.suptitle(title, fontsize=9)
-    return fig
-
-# %% ../nbs/20_tokenizer.ipynb #ed35b861
-def _cache_root()->Path: return Path(os.environ.get('ORDERVIZ_CACHE', Path.home()/'.cache'/'orderviz'))
-
 def config_hash(config)->str:
     "A short hash of a config (dataclass or dict): same config, same hash."
     return hashlib.sha1(json.dumps(config_dict(config), sort_keys=True).encode()).hexdigest()[:10]
-
-def train_small_vq(grid:int=8, # token grid: 8 (`small-8x8`) or 16 (`small-16x16`)
-                   steps:int=150, # optimiser steps
-                   batch_size:int=32, # images per step
-                   lr:float=2e-3, # peak learning rate
-                   seed:int=0, # seed of the run
-                   run=None, # an `orderviz.core.Run` for checkpoints, logs, metrics and the figure; `None`: no records
-                   cache:bool=True, # reuse (and store) the trained model in the cache folder
-                   progress:bool=False, # show the Learner's progress bar
-                  )->VQModel:
-    "A small VQ tokenizer trained on mnist5k (from the cache when it was trained before), in eval mode."
-    from orderviz.data import mnist5k
-    if grid not in (8, 16): raise ValueError(f'grid must be 8 or 16 (presets small-8x8, small-16x16), got {grid}')
-    cfg = vq_config(f'small-{grid}x{grid}')
-    path = _cache_root()/'tokenizers'/f'small-{grid}x{grid}-s{steps}-b{batch_size}-lr{lr:g}-seed{seed}-{config_hash(cfg)}.pt'
-    if cache and path.exists() and run is None: return load_vq(path)
-    seed_everything(seed)
-    tr = AutoencoderTrainer(VQModel(cfg))
-    dl = torch.utils.data.DataLoader(mnist5k('train'), batch_size=batch_size, shuffle=True, drop_last=True)
-    tc = TrainConfig(max_steps=steps, lr=lr, warmup_steps=min(50, steps // 10), betas=(0.9, 0.99), grad_clip=1.0,
-                     log_every=max(1, steps // 20), seed=seed, progress=progress)
-    t0, c0 = time.time(), time.process_time()
-    Learner(tr, dl, autoencoder_loss, config=tc, cbs=[DeadCodeRestart(every=max(1, min(50, steps // 10)))], run=run).fit()
-    secs, cpu, vq = time.time() - t0, time.process_time() - c0, tr.model.eval()
-    metrics = dict(**{f'val_{k}': v for k, v in evaluate_recon(vq, mnist5k('val')).items()}, steps=steps, batch_size=batch_size,
-                   train_seconds=secs, train_cpu_seconds=cpu, threads=torch.get_num_threads())
-    if run is not None:
-        run.log_metrics(**metrics)
-        x = one_per_class(mnist5k('val'))
-        run.save_figure(recon_figure(vq, x, f'small-{grid}x{grid}: one validation digit per class (val PSNR {metrics["val_psnr"]:.2f} dB)'),
-                        f'recon_small-{grid}x{grid}_classes.png')
-        save_vq(run.ckpt_dir/f'small-{grid}x{grid}.pt', vq, metrics=metrics)
-    if cache: save_vq(path, vq, metrics=metrics)
-    return vq

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 from .core import seed_everything, save_checkpoint, load_checkpoint
-from .tokenizer import (norm_layer, ResnetBlock, AttnBlock, Downsample, Upsample, _read_state_dict, _meta_shapes,
-                                state_dict_problems, load_npz_state_dict, psnr)
+from .ae_blocks import (norm_layer, ResnetBlock, AttnBlock, Downsample, Upsample, read_state_dict, meta_shapes,
+                                state_dict_problems, load_npz_state_dict)
 
 # %% auto #0
 __all__ = ['MAR_LATENT_SCALE', 'VAE_SIZES', 'VAEConfig', 'vae_config', 'KLEncoder', 'KLDecoder', 'AutoencoderKL', 'vae_shapes',
-           'match_vae_preset', 'load_mar_vae', 'save_vae', 'load_vae', 'estimate_scale_factor', 'train_small_vae']
+           'match_vae_preset', 'load_mar_vae', 'save_vae', 'load_vae']
 
 # %% ../nbs/21_kl_vae.ipynb #a8b5b3c3
 MAR_LATENT_SCALE = 0.2325  # MAR's normaliser of KL-16 latents: `posterior.sample() * 0.2325` in training, `decode(z / 0.2325)` in sampling
@@ -175,7 +175,7 @@ def forward(self:AutoencoderKL, images:torch.Tensor): # (B, Cin, H, W) in [-1, 1
     return self.decode_unscaled(z), dict(kl=kl)                              # (B, Cin, H, W)
 
 # %% ../nbs/21_kl_vae.ipynb #d1dea5ce
-def vae_shapes(config:VAEConfig)->dict: return _meta_shapes(lambda: AutoencoderKL(config))
+def vae_shapes(config:VAEConfig)->dict: return meta_shapes(lambda: AutoencoderKL(config))
 
 def match_vae_preset(sd:dict)->list[str]:
     "Names of the presets whose architecture fits state dict `sd` (latent channels taken from `sd`)."
@@ -188,7 +188,7 @@ def load_mar_vae(src, # path to `kl16.ckpt`, a checkpoint dict or a state dict
                  **overrides, # config fields that differ from the preset
                 )->AutoencoderKL:
     "An `AutoencoderKL` in eval mode with the weights of a MAR/LDM KL-VAE checkpoint."
-    sd = {k: v for k, v in _read_state_dict(src, weights_only=weights_only).items() if not k.startswith('loss.')}
+    sd = {k: v for k, v in read_state_dict(src, weights_only=weights_only).items() if not k.startswith('loss.')}
     config = vae_config(preset, **overrides)
     problems = state_dict_problems(vae_shapes(config), sd)
     if problems:
@@ -216,57 +216,3 @@ def load_vae(path, # a file written by `save_vae`
     cfg = VAEConfig(**{**c, **{k: tuple(c[k]) for k in ('ch_mult', 'enc_attn_resolutions', 'dec_attn_resolutions')}})
     model = AutoencoderKL(cfg); model.load_state_dict(ck['model'])
     return model.eval()
-
-# %% ../nbs/21_kl_vae.ipynb #253b1922
-@torch.no_grad()
-def estimate_scale_factor(vae:AutoencoderKL, # a trained VAE
-                          dataset, # items `(image, label)`
-                          n:int=1000, # images to use
-                          batch_size:int=250, # images per batch
-                          seed:int=0, # seed of the posterior draws
-                         )->float:
-    "One over the standard deviation of posterior draws: the scale that gives the latents unit variance."
-    g, zs = torch.Generator(device=vae.device).manual_seed(seed), []
-    for i in range(0, min(n, len(dataset)), batch_size):
-        x = torch.stack([dataset[j][0] for j in range(i, min(i + batch_size, n, len(dataset)))])
-        mean, logvar = vae.encode_moments(x)
-        zs.append(mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=g, device=mean.device))
-    return 1.0 / torch.cat(zs).std().item()
-
-# %% ../nbs/21_kl_vae.ipynb #41519092
-def train_small_vae(steps:int=150, # optimiser steps
-                    batch_size:int=32, # images per step
-                    lr:float=2e-3, # peak learning rate
-                    kl_weight:float=1e-4, # weight of the KL term (mean over latent elements)
-                    seed:int=0, # seed of the run
-                    run=None, # an `orderviz.core.Run` for checkpoints, logs, metrics and the figure; `None`: no records
-                    cache:bool=True, # reuse (and store) the trained model in the cache folder
-                    progress:bool=False, # show the Learner's progress bar
-                   )->AutoencoderKL:
-    "The `small-8x8` KL-VAE trained on mnist5k (from the cache when it was trained before), in eval mode, scale factor set."
-    from orderviz.data import mnist5k
-    from orderviz.learner import Learner, TrainConfig
-    from orderviz.tokenizer import AutoencoderTrainer, autoencoder_loss, evaluate_recon, recon_figure, one_per_class, config_hash, _cache_root
-    cfg = vae_config('small-8x8')
-    path = _cache_root()/'tokenizers'/f'kl-small-8x8-s{steps}-b{batch_size}-lr{lr:g}-kl{kl_weight:g}-seed{seed}-{config_hash(cfg)}.pt'
-    if cache and path.exists() and run is None: return load_vae(path)
-    seed_everything(seed)
-    tr = AutoencoderTrainer(AutoencoderKL(cfg), kl_weight=kl_weight)
-    dl = torch.utils.data.DataLoader(mnist5k('train'), batch_size=batch_size, shuffle=True, drop_last=True)
-    tc = TrainConfig(max_steps=steps, lr=lr, warmup_steps=min(50, steps // 10), betas=(0.9, 0.99), grad_clip=1.0,
-                     log_every=max(1, steps // 20), seed=seed, progress=progress)
-    t0, c0 = time.time(), time.process_time()
-    Learner(tr, dl, autoencoder_loss, config=tc, run=run).fit()
-    secs, cpu, vae = time.time() - t0, time.process_time() - c0, tr.model.eval()
-    vae.config.scale_factor = estimate_scale_factor(vae, mnist5k('train'), seed=seed)
-    metrics = dict(**{f'val_{k}': v for k, v in evaluate_recon(vae, mnist5k('val')).items()}, steps=steps, batch_size=batch_size,
-                   train_seconds=secs, train_cpu_seconds=cpu, threads=torch.get_num_threads(),
-                   scale_factor=vae.config.scale_factor)
-    if run is not None:
-        run.log_metrics(**metrics)
-        x = one_per_class(mnist5k('val'))
-        run.save_figure(recon_figure(vae, x, f'kl-small-8x8: one validation digit per class (val PSNR {metrics["val_psnr"]:.2f} dB)'),
-                        'recon_kl-small-8x8_classes.png')
-        save_vae(run.ckpt_dir/'kl-small-8x8.pt', vae, metrics=metrics)
-    if cache: save_vae(path, vae, metrics=metrics)
-    return vae
