@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np, torch
 from fastcore.script import call_parse, store_true
 from tqdm.auto import tqdm
-from .core import config_dict, save_json, load_json, default_device
-from .data import create_cache, open_cache, finalize_cache, cache_manifest
+from .core import config_dict, save_json, load_json, default_device, load_checkpoint
+from .data import create_cache, open_cache, finalize_cache, cache_manifest, dataset_fingerprint
 from .tokenizer import VQModel, VQ_SIZES, load_llamagen_vq, load_vq, config_hash
 from .vae import AutoencoderKL, VAE_SIZES, load_mar_vae, load_vae
 
@@ -49,31 +49,36 @@ def _check_same(manifest:dict, want:dict, out_dir):
         raise ValueError(f'{out_dir} holds a cache made differently ({", ".join(f"{k}: {manifest.get(k)!r} vs now {want[k]!r}" for k in diff)}); '
                          'choose another out_dir or delete that folder')
 
-def extract_codes(tokenizer, # a `VQModel` (codes) or an `AutoencoderKL` (posterior moments)
-                  dataset, # items `(image (C, H, W) in [-1, 1], label)`
-                  out_dir, # cache folder: created, or resumed when it holds an incomplete cache of the same kind
-                  flips:bool=True, # also store each image's horizontal flip (slot 1)
-                  batch_size:int=64, # images per encoder call
-                  dataset_name:str|None=None, # recorded in the manifest (default: the dataset's class name)
-                  progress:bool=True, # show a progress bar
-                 )->Path:
-    "Encode `dataset` into a memory-mapped cache at `out_dir`; returns `out_dir`."
-    out, n = Path(out_dir), len(dataset)
-    kind, encode, dtype = tokenizer_encode(tokenizer)
-    augs = ['none', 'flip'] if flips else ['none']
-    meta = dict(**tokenizer_meta(tokenizer), dataset=dataset_name or type(dataset).__name__, augmentation=augs)
-    if (out/'manifest.json').exists():
-        m = cache_manifest(out)
-        _check_same(m, dict(meta, count=n, augmentations=augs), out)
-        if m['complete']: return out
-        done = load_json(out/'progress.json')['done'] if (out/'progress.json').exists() else 0
-    else:
-        x0 = dataset[0][0][None]
-        with torch.no_grad(): shape = tuple(encode(x0).shape[1:])
-        create_cache(out, n, shape, dtype, augmentations=tuple(augs), meta=meta); done = 0
+def _check_data(manifest:dict, fingerprint:str, name:str, out_dir):
+    "Fail, naming both, when a cache would be resumed with other data under the same name and length."
+    had = manifest.get('data_fingerprint')
+    if had is not None and had != fingerprint:
+        raise ValueError(f'{out_dir} was extracted from dataset {manifest.get("dataset")!r} with fingerprint {had}, but the dataset '
+                         f'given now ({name!r}) has fingerprint {fingerprint}: same name and length, other images or labels. '
+                         'Resuming would mix the two: choose another out_dir or delete that folder')
+
+def _start(out:Path, dataset, encode, dtype:str, augs:list, meta:dict)->int|None:
+    "Create the cache and return 0, or check an existing one: images already done, `None` when it is complete."
+    n = len(dataset)
+    if not (out/'manifest.json').exists():
+        with torch.no_grad(): shape = tuple(encode(dataset[0][0][None]).shape[1:])
+        create_cache(out, n, shape, dtype, augmentations=tuple(augs), meta=meta)
+        return 0
+    m = cache_manifest(out)
+    _check_same(m, {k: v for k, v in dict(meta, count=n, augmentations=augs).items() if k != 'data_fingerprint'}, out)
+    _check_data(m, meta['data_fingerprint'], meta['dataset'], out)
+    if m['complete']: return None
+    done = load_json(out/'progress.json')['done'] if (out/'progress.json').exists() else 0
+    if not 0 <= done <= n: raise ValueError(f'{out/"progress.json"} says {done} images are done, but the cache holds {n}; delete that folder')
+    return done
+
+# %% ../nbs/22_token_cache.ipynb #0d68411e
+def _encode_into(out:Path, tokenizer, encode, dataset, done:int, batch_size:int, flips:bool, dtype:str, desc:str, progress:bool):
+    "Encode the images from `done` on into the cache, committing `progress.json` after each batch."
+    n = len(dataset)
     data, labels, _ = open_cache(out, mode='r+')
     was = tokenizer.training; tokenizer.eval()
-    bar = tqdm(total=n, initial=done, desc=f'{kind} -> {out.name}', disable=not progress, unit='img')
+    bar = tqdm(total=n, initial=done, desc=desc, disable=not progress, unit='img')
     for i in range(done, n, batch_size):
         items = [dataset[j] for j in range(i, min(i + batch_size, n))]
         x = torch.stack([it[0] for it in items])
@@ -85,6 +90,24 @@ def extract_codes(tokenizer, # a `VQModel` (codes) or an `AutoencoderKL` (poster
         save_json(dict(done=i + len(x)), out/'progress.json')
         bar.update(len(x))
     bar.close(); tokenizer.train(was)
+
+def extract_codes(tokenizer, # a `VQModel` (codes) or an `AutoencoderKL` (posterior moments)
+                  dataset, # items `(image (C, H, W) in [-1, 1], label)`
+                  out_dir, # cache folder: created, or resumed when it holds an incomplete cache of the same kind and data
+                  flips:bool=True, # also store each image's horizontal flip (slot 1)
+                  batch_size:int=64, # images per encoder call
+                  dataset_name:str|None=None, # recorded in the manifest (default: the dataset's class name)
+                  progress:bool=True, # show a progress bar
+                 )->Path:
+    "Encode `dataset` into a memory-mapped cache at `out_dir`; returns `out_dir`."
+    out, n = Path(out_dir), len(dataset)
+    kind, encode, dtype = tokenizer_encode(tokenizer)
+    augs = ['none', 'flip'] if flips else ['none']
+    meta = dict(**tokenizer_meta(tokenizer), dataset=dataset_name or type(dataset).__name__, augmentation=augs,
+                data_fingerprint=dataset_fingerprint(dataset))
+    done = _start(out, dataset, encode, dtype, augs, meta)
+    if done is None: return out
+    _encode_into(out, tokenizer, encode, dataset, done, batch_size, flips, dtype, f'{kind} -> {out.name}', progress)
     finalize_cache(out, count=n)
     (out/'progress.json').unlink(missing_ok=True)
     return out
@@ -97,8 +120,7 @@ def load_tokenizer(path, # an orderviz checkpoint (`save_vq`, `save_vae`) or an 
     if preset in VQ_SIZES: return load_llamagen_vq(path, preset=preset)
     if preset in VAE_SIZES: return load_mar_vae(path, preset=preset)
     if preset is not None: raise ValueError(f'unknown preset {preset!r}: VQ presets {list(VQ_SIZES)}, VAE presets {list(VAE_SIZES)}')
-    try: kind = torch.load(path, map_location='meta', weights_only=True).get('kind')
-    except Exception as e: raise ValueError(f'{path} is not an orderviz tokenizer checkpoint ({type(e).__name__}); for an official file pass preset=') from e
+    kind = load_checkpoint(path, map_location='meta').get('kind')   # a missing, corrupt or unsafe file is named there
     if kind == 'vq': return load_vq(path)
     if kind == 'kl_vae': return load_vae(path)
     raise ValueError(f'{path} is not an orderviz tokenizer checkpoint (kind={kind!r}); for an official file pass preset= '

@@ -5,19 +5,21 @@
 # %% ../nbs/51_classifier.ipynb #4983196f
 from __future__ import annotations
 import math
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from torch_fidelity.feature_extractor_base import FeatureExtractorBase
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY, register_feature_extractor
-from .core import load_checkpoint, save_checkpoint, default_device
-from .metrics import register_extractor, WeightsNotFoundError
+import warnings
+from .core import load_checkpoint, save_checkpoint, default_device, weights_file, file_sha256, get_preset, WeightsNotFoundError
+from .metrics import register_extractor
 from .data import _assets
 
 # %% auto #0
-__all__ = ['CLASSIFIER_SIZES', 'CLASSIFIER_WEIGHTS', 'CLASSIFIER_NAME', 'MNIST5K_EXTRACTOR', 'ClassifierConfig',
-           'SmallClassifier', 'save_classifier', 'classifier_weights', 'load_classifier', 'ClassifierFeatures',
-           'ShiftAugment', 'classifier_loss', 'accuracy', 'train_classifier']
+__all__ = ['CLASSIFIER_SIZES', 'CLASSIFIER_WEIGHTS', 'CLASSIFIER_SHA256', 'CLASSIFIER_NAME', 'MNIST5K_EXTRACTOR',
+           'ClassifierConfig', 'classifier_config', 'SmallClassifier', 'save_classifier', 'classifier_weights',
+           'load_classifier', 'ClassifierFeatures', 'ShiftAugment', 'classifier_loss', 'accuracy', 'train_classifier']
 
 # %% ../nbs/51_classifier.ipynb #3f85a2e6
 @dataclass
@@ -30,6 +32,12 @@ class ClassifierConfig:
     dropout:float=0.1 # dropout before the head
 
 CLASSIFIER_SIZES = {'mnist5k': ClassifierConfig()}
+
+def classifier_config(size:str='mnist5k', # a name in `CLASSIFIER_SIZES`
+                      **overrides, # fields to change
+                     )->ClassifierConfig:
+    "The config of a named classifier size, with `overrides` applied."
+    return dataclasses.replace(get_preset(CLASSIFIER_SIZES, size, 'classifier size'), **overrides)
 
 class SmallClassifier(nn.Module):
     "Conv-BN-ReLU-pool stages, global average pooling (the features) and a linear head (the logits)."
@@ -51,6 +59,7 @@ class SmallClassifier(nn.Module):
 
 # %% ../nbs/51_classifier.ipynb #b2cb1779
 CLASSIFIER_WEIGHTS = _assets()/'mnist5k_classifier.pt'
+CLASSIFIER_SHA256 = 'a177e957467e60cffa8c7a2b7c72fcbbdd4f719e64b485fb1c253bf428c6cce9'  # of the shipped file
 
 def save_classifier(path, # checkpoint file to write
                     model:SmallClassifier, # the classifier
@@ -62,21 +71,24 @@ def save_classifier(path, # checkpoint file to write
 def classifier_weights(weights=None, # a checkpoint file; `None`: the shipped mnist5k weights
                        download:bool=False, # unused: the weights ship with orderviz
                       )->Path:
-    "The path of the classifier's weights, or an error naming the file and how to recreate it."
+    "The path of the classifier's weights (the shipped file hash-checked), or an error naming the file and the fix."
     p = Path(weights) if weights is not None else CLASSIFIER_WEIGHTS
     if not p.is_file():
         raise WeightsNotFoundError(f'no classifier weights at {p}: the mnist5k weights ship as {CLASSIFIER_WEIGHTS}; '
                                    'run nbs/51_classifier.ipynb (its training cell) or train_classifier() to recreate them')
-    return p
+    shipped = p.resolve() == CLASSIFIER_WEIGHTS.resolve()
+    return weights_file(p.name, path=p, sha256=CLASSIFIER_SHA256 if shipped else None)
 
 def load_classifier(weights=None, # a checkpoint file; `None`: the shipped mnist5k weights
                     device=None, # where to put the model; `None`: the CPU
                    )->SmallClassifier:
     "A trained classifier in eval mode."
-    ck = load_checkpoint(classifier_weights(weights))
+    path = classifier_weights(weights)
+    ck = load_checkpoint(path)
+    if not {'config', 'model'} <= set(ck): raise ValueError(f'{path} is not a classifier checkpoint (it holds {", ".join(map(str, ck))}); write one with save_classifier')
     c = dict(ck['config']); c['widths'] = tuple(c['widths'])
-    model = SmallClassifier(ClassifierConfig(**c))
-    model.load_state_dict(ck['model'])
+    try: model = SmallClassifier(ClassifierConfig(**c)); model.load_state_dict(ck['model'])
+    except (TypeError, RuntimeError) as e: raise ValueError(f'{path} does not fit a SmallClassifier: {e}') from e
     return model.eval().to(device or 'cpu')
 
 # %% ../nbs/51_classifier.ipynb #c9408fdc
@@ -170,5 +182,8 @@ def train_classifier(out=None, # checkpoint to write; `None`: the shipped `CLASS
     Learner(model, dl, classifier_loss, config=cfg).fit()
     model = model.cpu().eval()
     acc = accuracy(model, mnist5k('val'))
-    save_classifier(out or CLASSIFIER_WEIGHTS, model, val_accuracy=acc, epochs=epochs, seed=seed, train_images=len(train))
+    path = save_classifier(out or CLASSIFIER_WEIGHTS, model, val_accuracy=acc, epochs=epochs, seed=seed, train_images=len(train))
+    if path.resolve() == CLASSIFIER_WEIGHTS.resolve() and (sha := file_sha256(path)) != CLASSIFIER_SHA256:
+        warnings.warn(f'rewrote the shipped weights {path}: set CLASSIFIER_SHA256 = {sha!r} in nbs/51_classifier.ipynb, '
+                      'or load_classifier() refuses the new file')
     return model, acc

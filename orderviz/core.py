@@ -4,16 +4,19 @@
 
 # %% ../nbs/00_core.ipynb #513facff
 from __future__ import annotations
-import os, sys, json, random, hashlib, socket, tempfile, subprocess, platform, contextlib, dataclasses, datetime, traceback
+import os, re, sys, json, glob, time, errno, shutil, pickle, random, hashlib, socket, tempfile, functools, subprocess, platform
+import contextlib, dataclasses, datetime, traceback
+from collections.abc import Mapping
 from pathlib import Path
 from importlib import metadata
 import numpy as np, torch, yaml
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['default_device', 'seed_everything', 'atomic_open', 'save_json', 'load_json', 'save_yaml', 'load_yaml', 'config_dict',
-           'save_checkpoint', 'load_checkpoint', 'project_root', 'runs_root', 'changed_params', 'run_name',
-           'provenance', 'Run']
+__all__ = ['STALE_TMP_SECONDS', 'default_device', 'seed_everything', 'num_threads', 'atomic_open', 'save_json', 'load_json',
+           'save_yaml', 'load_yaml', 'config_dict', 'save_checkpoint', 'load_checkpoint', 'check_finite', 'get_preset',
+           'cache_root', 'weights_dir', 'file_sha256', 'WeightsNotFoundError', 'WeightsHashError', 'check_sha256',
+           'weights_file', 'project_root', 'runs_root', 'changed_params', 'run_name', 'provenance', 'Run']
 
 # %% ../nbs/00_core.ipynb #1f371cf8
 def default_device(use_cuda:bool=True, # use CUDA when it is available
@@ -30,9 +33,50 @@ def seed_everything(seed:int, # seed for Python, NumPy and torch (CPU and every 
     if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
     return seed
 
+# %% ../nbs/00_core.ipynb #9abdea23
+class num_threads:
+    "Use `n` torch threads from now on, or only inside a `with` block (the previous count returns after it)."
+    def __init__(self, n:int|None, # intra-op threads (>= 1); `None` leaves the count as it is
+                ):
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise ValueError(f'num_threads needs a whole number n >= 1 (or None), got {n!r}')
+        self.n, self.previous = n, torch.get_num_threads()
+        if n is not None: torch.set_num_threads(n)
+    def __enter__(self): return self
+    def __exit__(self, *exc): torch.set_num_threads(self.previous)
+
 # %% ../nbs/00_core.ipynb #64603451
+STALE_TMP_SECONDS = 60  # a foreign temporary file untouched this long is a leftover
+
+def _host()->str: return re.sub(r'[^A-Za-z0-9_]', '_', socket.gethostname())
+
+def _pid_alive(pid:int)->bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def _remove_stale_tmps(path:Path):
+    "Remove the leftover temporary files of earlier, killed writers of `path`."
+    for q in path.parent.glob(f'.{glob.escape(path.name)}.*.tmp'):
+        rest = q.name[len(path.name) + 2:-4]
+        m = re.fullmatch(r'([A-Za-z0-9_]+)-(\d+)\.[A-Za-z0-9_]+', rest)
+        if m is None and not re.fullmatch(r'[a-z0-9_]{8}', rest): continue   # another target's
+        with contextlib.suppress(FileNotFoundError):
+            if m and m[1] == _host(): stale = not _pid_alive(int(m[2]))
+            else: stale = time.time() - q.stat().st_mtime > STALE_TMP_SECONDS
+            if stale: q.unlink()
+
+# %% ../nbs/00_core.ipynb #370fad2a
 def _umask()->int:
     m = os.umask(0); os.umask(m); return m
+
+def _no_space(e:OSError, path:Path)->OSError:
+    "A full-disk error restated with the file and the space left there; any other error as it is."
+    if e.errno not in (errno.ENOSPC, errno.EDQUOT): return e
+    try: free = f', {shutil.disk_usage(path.parent).free / 2**20:.0f} MiB free in {path.parent}'
+    except OSError: free = ''
+    return OSError(e.errno, f'no space left on the device to write {path} ({e.strerror}{free})')
 
 @contextlib.contextmanager
 def atomic_open(path, # file to (over)write
@@ -40,15 +84,18 @@ def atomic_open(path, # file to (over)write
                 **kwargs):
     "Open a temporary file next to `path` that replaces `path` only when the `with` block succeeds."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    _remove_stale_tmps(path)
+    try: fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.{_host()}-{os.getpid()}.', suffix='.tmp')
+    except OSError as e: raise _no_space(e, path) from e
     try:
         with os.fdopen(fd, mode, **kwargs) as f:
             yield f
             f.flush(); os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
+        if isinstance(e, OSError) and (err := _no_space(e, path)) is not e: raise err from e
         raise
 
 # %% ../nbs/00_core.ipynb #b48d3aca
@@ -70,7 +117,13 @@ def save_json(obj, path, indent:int=2):
     with atomic_open(path, 'w', encoding='utf-8') as f: f.write(text + '\n')
     return Path(path)
 
-def load_json(path): return json.loads(Path(path).read_text(encoding='utf-8'))
+def _parse(path, loads, kind:str):
+    "`loads` of the file's text; a parse error names the file."
+    text = Path(path).read_text(encoding='utf-8')
+    try: return loads(text)
+    except Exception as e: raise ValueError(f'{path} is not valid {kind} ({type(e).__name__}: {e}); was its writer killed, or was it edited by hand?') from e
+
+def load_json(path): return _parse(path, json.loads, 'JSON')
 
 def save_yaml(obj, path):
     "Write `obj` as YAML to `path` atomically."
@@ -78,7 +131,7 @@ def save_yaml(obj, path):
     with atomic_open(path, 'w', encoding='utf-8') as f: f.write(text)
     return Path(path)
 
-def load_yaml(path): return yaml.safe_load(Path(path).read_text(encoding='utf-8'))
+def load_yaml(path): return _parse(path, yaml.safe_load, 'YAML')
 
 # %% ../nbs/00_core.ipynb #f5dd39fd
 def config_dict(config)->dict|None:
@@ -97,16 +150,180 @@ def save_checkpoint(path, # file to write (atomically)
     with atomic_open(path, 'wb') as f: torch.save(obj, f)
     return Path(path)
 
+# %% ../nbs/00_core.ipynb #e46d2483
+def _load_error(path:Path, e:Exception)->Exception:
+    "What is wrong with a file `torch.load` could not read."
+    msg = str(e)
+    if isinstance(e, RuntimeError) and ('device' in msg or 'CUDA' in msg): return e   # a map_location problem, not the file's
+    if found := sorted(set(re.findall(r'GLOBAL ([\w.]+)', msg))):
+        return ValueError(f'{path} refused: it holds Python objects a safe (weights-only) load does not allow ({", ".join(found)}); '
+                          'a checkpoint must hold only tensors, numbers, strings and containers. Loading it anyway could run '
+                          'code from the file: re-create it from its source instead')
+    if path.stat().st_size == 0: return ValueError(f'{path} is empty: its writer was probably killed before writing anything')
+    return ValueError(f'{path} is corrupt or truncated ({type(e).__name__}: {msg.splitlines()[0][:200] if msg else "unexpected end"}): '
+                      'copy it again or use an earlier checkpoint')
+
 def load_checkpoint(path, # a file written by `save_checkpoint` (or any `torch.save` dict)
                     map_location='cpu', # where to put the tensors
                     weights_only:bool=True, # safe unpickling: tensors, numbers, strings and containers only
                    )->dict:
-    "Load a checkpoint dict; a missing file or a non-dict gets an error that says what was found."
+    "Load a checkpoint dict; a missing, empty, corrupt or unsafe file or a non-dict gets an error that names it."
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f'no checkpoint at {path}')
-    obj = torch.load(path, map_location=map_location, weights_only=weights_only)
+    if not path.exists(): raise FileNotFoundError(f'no checkpoint at {path}: {path} does not exist')
+    if path.is_dir(): raise IsADirectoryError(f'{path} is a folder, not a checkpoint file')
+    try: obj = torch.load(path, map_location=map_location, weights_only=weights_only)
+    except (RuntimeError, EOFError, KeyError, ValueError, IndexError, pickle.UnpicklingError) as e: raise _load_error(path, e) from e
     if not isinstance(obj, dict): raise ValueError(f'{path} holds a {type(obj).__name__}, expected a checkpoint dict')
     return obj
+
+# %% ../nbs/00_core.ipynb #0a96bc87
+def _named_tensors(obj, prefix:str=''):
+    "`(name, tensor)` for every tensor in a module's state dict or in nested dicts, lists and tuples."
+    if isinstance(obj, torch.nn.Module): obj = obj.state_dict()
+    if isinstance(obj, torch.Tensor): yield prefix, obj
+    elif isinstance(obj, Mapping):
+        for k, v in obj.items(): yield from _named_tensors(v, f'{prefix}.{k}' if prefix else str(k))
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj): yield from _named_tensors(v, f'{prefix}.{i}' if prefix else str(i))
+
+def check_finite(obj, # a module, a state dict, or nested dicts/lists of tensors
+                 what:str, # what `obj` is, for the message: a file or model name
+                ):
+    "`obj` if every floating-point tensor in it is finite, else a `ValueError` naming `what` and the first bad tensor."
+    named = [(n, t.detach()) for n, t in _named_tensors(obj) if t.is_floating_point() and t.numel()]
+    for dev in dict.fromkeys(t.device for _, t in named):
+        group = [(n, t) for n, t in named if t.device == dev]
+        if bool(torch.stack(torch._foreach_norm([t for _, t in group])).isfinite().all()): continue
+        for n, t in group:
+            if not bool(t.isfinite().all()):
+                nan, inf = int(t.isnan().sum()), int(t.isinf().sum())
+                raise ValueError(f'{what} holds non-finite values: {n} has {nan} NaN and {inf} inf among {t.numel()} entries')
+    return obj
+
+# %% ../nbs/00_core.ipynb #8a015351
+def get_preset(table:dict, # name -> entry (a dict of settings or a config)
+               name:str, # the name asked for
+               what:str, # what the table holds, for the message, e.g. `'GPT size'`
+              ):
+    "The entry of `table` called `name` (as it is), or a `ValueError` listing the names there are."
+    try:
+        if name in table: return table[name]
+    except TypeError: pass
+    raise ValueError(f'unknown {what} {name!r}; choose one of {", ".join(map(str, table))}')
+
+# %% ../nbs/00_core.ipynb #4a927f5a
+def cache_root()->Path:
+    "orderviz's cache folder: `$ORDERVIZ_CACHE`, else `~/.cache/orderviz`."
+    return Path(os.environ.get('ORDERVIZ_CACHE') or Path.home()/'.cache'/'orderviz')
+
+def weights_dir(subdir:str='', # a sub-folder, e.g. `'llamagen'`
+               )->Path:
+    "The package's weights cache: where `weights_file` downloads to and looks for copies."
+    return cache_root()/'weights'/subdir
+
+@functools.lru_cache(maxsize=64)
+def _sha256(path:str, size:int, mtime_ns:int, inode:int)->str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
+    return h.hexdigest()
+
+def file_sha256(path, # a file
+               )->str:
+    "The sha256 of a file, computed once while its path, size, modification time and inode stay the same."
+    p = Path(path).resolve(); st = p.stat()
+    return _sha256(str(p), st.st_size, st.st_mtime_ns, st.st_ino)
+
+# %% ../nbs/00_core.ipynb #a9993317
+class WeightsNotFoundError(FileNotFoundError):
+    "A weights file is in none of the places looked and could not be downloaded."
+
+class WeightsHashError(ValueError):
+    "A weights file's sha256 is not the expected one."
+
+def _hex(sha256:str|None)->str|None:
+    "The expected hash, lower case; a `ValueError` unless it is hex and 8 to 64 digits long."
+    if sha256 is None: return None
+    s = str(sha256).lower()
+    if not re.fullmatch(r'[0-9a-f]{8,64}', s): raise ValueError(f'sha256 must be a hex sha256 digest or a prefix of at least 8 hex digits, got {sha256!r}')
+    return s
+
+def check_sha256(path, # the file
+                 sha256:str|None, # the expected sha256, full or a prefix of >= 8 hex digits; `None`: no check
+                 source:str='', # where the file came from, for the message
+                )->Path:
+    "`path` when its sha256 starts with `sha256`; else a `WeightsHashError` naming the file and both hashes."
+    want = _hex(sha256)
+    if want is None: return Path(path)
+    got = file_sha256(path)
+    if got.startswith(want): return Path(path)
+    raise WeightsHashError(f'{path}{f" ({source})" if source else ""} has sha256 {got}, expected {want}{"..." if len(want) < 64 else ""}: '
+                           'the file may be corrupt or not the published one; delete it and get it again')
+
+# %% ../nbs/00_core.ipynb #763951c9
+def _offline()->bool: return os.environ.get('HF_HUB_OFFLINE', '').strip().upper() in ('1', 'ON', 'YES', 'TRUE')
+
+def _hf_cache_dir()->str:
+    from huggingface_hub import constants
+    return os.environ.get('HF_HUB_CACHE') or constants.HF_HUB_CACHE
+
+def _hf_cached(repo:str, name:str)->Path|None:
+    "The file's path in Hugging Face's cache, if it is there."
+    from huggingface_hub import try_to_load_from_cache
+    p = try_to_load_from_cache(repo, name, cache_dir=_hf_cache_dir())
+    return Path(p) if isinstance(p, str) and os.path.isfile(p) else None
+
+def _download(url:str, dst:Path, sha256:str|None)->Path:
+    "Fetch `url` into `dst` atomically; a hash mismatch leaves nothing behind."
+    import urllib.request
+    h = hashlib.sha256()
+    with urllib.request.urlopen(url, timeout=60) as r, atomic_open(dst, 'wb') as f:
+        for chunk in iter(lambda: r.read(1 << 20), b''): h.update(chunk); f.write(chunk)
+        if sha256 and not h.hexdigest().startswith(sha256):
+            raise WeightsHashError(f'{url} gave a file with sha256 {h.hexdigest()}, expected {sha256}...: '
+                                   'the file may be corrupt or not the published one; it was not kept')
+    return dst
+
+# %% ../nbs/00_core.ipynb #995f98e0
+def weights_file(name:str, # file name, e.g. 'weights-inception-2015-12-05-6726825d.pth' or 'c2i_B_256.pt'
+                 path=None, # an explicit local file: used first
+                 sha256:str|None=None, # expected sha256, full or a hex prefix (>= 8 digits), checked before anyone loads it
+                 hf_repo:str|None=None, # Hugging Face repo id hosting `name` (downloaded with `hf_hub_download` into its cache)
+                 url:str|None=None, # plain URL for files not on the Hub (downloaded atomically into the package cache)
+                 subdir:str='', # folder under the package cache `$ORDERVIZ_CACHE/weights` (default ~/.cache/orderviz/weights)
+                 env:str|None=None, # environment variable that may name a local file
+                 dirs=(), # other folders to look in after the package cache (e.g. torch hub's `checkpoints`)
+                 download:bool=True, # download when no local copy is found (never with `HF_HUB_OFFLINE` set)
+                )->Path:
+    "The local path of a weights file, found or downloaded as described above, with its sha256 checked."
+    want, looked = _hex(sha256), []
+    for given, how in ((path, 'path='), (os.environ.get(env) if env else None, f'${env}')):
+        if not given: continue
+        p = Path(given).expanduser()
+        if p.is_file(): return check_sha256(p, want, how)
+        raise WeightsNotFoundError(f'no weights file at {p} (given as {how} for {name})')
+    if env: looked.append(f'${env} (not set)')
+    local = weights_dir(subdir)/name
+    for p in [local, *(Path(d)/name for d in dirs)]:
+        if p.is_file(): return check_sha256(p, want, 'cache')
+        looked.append(str(p))
+    if hf_repo:
+        if p := _hf_cached(hf_repo, name): return check_sha256(p, want, "Hugging Face's cache")
+        looked.append(f"Hugging Face's cache {_hf_cache_dir()} (repo {hf_repo})")
+    src = f'https://huggingface.co/{hf_repo}/resolve/main/{name}' if hf_repo else url
+    if not src: why = 'no download address is known'
+    elif not download: why = 'download=False'
+    elif _offline(): why = 'HF_HUB_OFFLINE is set'
+    else:
+        try:
+            if not hf_repo: return check_sha256(_download(url, local, want), want, f'downloaded from {url}')
+            from huggingface_hub import hf_hub_download
+            return check_sha256(hf_hub_download(hf_repo, name, cache_dir=_hf_cache_dir()), want, f'downloaded from {hf_repo}')
+        except WeightsHashError: raise
+        except Exception as e: why = f'the download failed ({type(e).__name__}: {str(e)[:200]})'
+    raise WeightsNotFoundError(f'weights file {name} not found. Looked in: {"; ".join(looked)}. Not downloaded: {why}. '
+                               f'Download {src or name} on a machine with internet access and put it at {local}'
+                               + (f', or set ${env} to its path' if env else '') + '.')
 
 # %% ../nbs/00_core.ipynb #97d080c6
 def project_root(start=None)->Path|None:
@@ -216,6 +433,7 @@ def update_info(self:Run, **kw):
     "Merge `kw` into `run.json`."
     save_json({**self.info, **_plain(kw)}, self.path/'run.json')
 
+# %% ../nbs/00_core.ipynb #83651ff8
 @patch
 def finish(self:Run, status:str='done', # `done`, `failed` or `interrupted`
            error:str|None=None):
@@ -241,6 +459,7 @@ def __exit__(self:Run, typ, val, tb):
         self.update_info(traceback=''.join(traceback.format_exception(typ, val, tb))[-8000:])
     return False
 
+# %% ../nbs/00_core.ipynb #7a9a0071
 @patch
 def figure_path(self:Run, name:str)->Path:
     "Path for a figure file under `figures/`."

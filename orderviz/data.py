@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #e4a8932e
 from __future__ import annotations
-import functools, json
+import functools, json, hashlib
 from pathlib import Path
 import numpy as np, torch
 from PIL import Image
@@ -13,7 +13,8 @@ from .core import save_json, load_json
 
 # %% auto #0
 __all__ = ['MNIST5K_VAL_PER_CLASS', 'IMG_EXTS', 'CACHE_FORMAT', 'ArrayImageDataset', 'mnist5k', 'center_crop_arr', 'class_subset',
-           'ImageFolderDataset', 'create_cache', 'cache_manifest', 'open_cache', 'finalize_cache', 'CacheDataset']
+           'ImageFolderDataset', 'dataset_labels', 'dataset_fingerprint', 'create_cache', 'cache_manifest',
+           'open_cache', 'finalize_cache', 'CacheDataset']
 
 # %% ../nbs/01_data.ipynb #4e2eca7c
 MNIST5K_VAL_PER_CLASS = 50
@@ -100,6 +101,32 @@ class ImageFolderDataset(Dataset):
         arr = np.array(center_crop_arr(Image.open(f).convert('RGB'), self.size))
         return torch.from_numpy(arr).permute(2, 0, 1).float().div(127.5).sub(1), y
 
+# %% ../nbs/01_data.ipynb #105b408d
+def dataset_labels(ds)->np.ndarray|None:
+    "All labels of `ds` as int64, read without loading images (`labels`, `targets`, `samples`, `Subset`), or `None`."
+    if isinstance(ds, torch.utils.data.Subset):
+        inner = dataset_labels(ds.dataset)
+        return None if inner is None else inner[np.asarray(ds.indices, dtype=np.int64)]
+    for attr in ('labels', 'targets'):
+        v = getattr(ds, attr, None)
+        if v is not None and len(v) == len(ds): return np.asarray([int(y) for y in v], np.int64)
+    v = getattr(ds, 'samples', None)
+    if v is not None and len(v) == len(ds) and all(isinstance(t, tuple) and len(t) == 2 for t in v[:1]):
+        return np.asarray([int(y) for _, y in v], np.int64)
+    return None
+
+def dataset_fingerprint(ds, # a dataset of `(image, label)` items
+                        n_items:int=4, # evenly spaced items whose images are hashed
+                       )->str:
+    "A short hash of a dataset's length, all its labels and a few of its images."
+    n = len(ds); h = hashlib.sha256(f'{n}'.encode())
+    labels = dataset_labels(ds)
+    h.update((labels if labels is not None else np.asarray([int(ds[i][1]) for i in range(n)], np.int64)).tobytes())
+    for i in sorted({round(k * (n - 1) / max(1, n_items - 1)) for k in range(n_items)} if n else ()):
+        x = ds[i][0]
+        h.update(np.ascontiguousarray(torch.as_tensor(x).float().numpy()).tobytes())
+    return h.hexdigest()[:16]
+
 # %% ../nbs/01_data.ipynb #c7222230
 CACHE_FORMAT = 'orderviz-cache-v1'
 
@@ -119,18 +146,36 @@ def create_cache(out_dir, # folder to create (must not hold a cache already)
                    augmentations=list(augmentations), complete=False, **(meta or {})), out/'manifest.json')
     return out
 
+_MANIFEST_KEYS = ('format', 'count', 'item_shape', 'dtype', 'augmentations', 'complete')
+
 def cache_manifest(out_dir)->dict:
     "The manifest of a cache folder, with a clear error when it is not one."
     p = Path(out_dir)/'manifest.json'
     if not p.exists(): raise FileNotFoundError(f'{out_dir} is not a token/latent cache (no manifest.json): create one with orderviz.cache.extract_codes')
     m = load_json(p)
     if m.get('format') != CACHE_FORMAT: raise ValueError(f'{p} has format {m.get("format")!r}, expected {CACHE_FORMAT!r}')
+    if missing := [k for k in _MANIFEST_KEYS if k not in m]:
+        raise ValueError(f'{p} lacks {", ".join(missing)}: it was not written by create_cache, or was edited; extract the cache again')
     return m
 
+def _memmap(path:Path, mode:str):
+    "A `.npy` file as a memory map; an error naming it when it is missing, truncated or not an array file."
+    if not path.exists(): raise FileNotFoundError(f'{path} is missing: extract the cache again')
+    try: return np.load(path, mmap_mode=mode)
+    except (ValueError, EOFError, OSError) as e:
+        raise ValueError(f'{path} is truncated or corrupt ({type(e).__name__}: {e}): extract the cache again') from e
+
 def open_cache(out_dir, mode:str='r+'):
-    "The cache's `(data, labels, manifest)`, arrays as memory maps (`mode` `'r'` or `'r+'`)."
+    "The cache's `(data, labels, manifest)`, arrays as memory maps (`mode` `'r'` or `'r+'`), checked against the manifest."
     m = cache_manifest(out_dir); out = Path(out_dir)
-    return np.load(out/'data.npy', mmap_mode=mode), np.load(out/'labels.npy', mmap_mode=mode), m
+    data, labels = _memmap(out/'data.npy', mode), _memmap(out/'labels.npy', mode)
+    want, dt = (m['count'], len(m['augmentations']), *m['item_shape']), np.dtype(m['dtype'])
+    if data.shape != want or data.dtype != dt:
+        raise ValueError(f'{out/"data.npy"} holds {data.dtype} {tuple(data.shape)}, but manifest.json describes {dt} {want}: '
+                         'they do not belong together; extract the cache again')
+    if labels.shape != (m['count'],):
+        raise ValueError(f'{out/"labels.npy"} holds {labels.shape} labels, but manifest.json counts {m["count"]} images; extract the cache again')
+    return data, labels, m
 
 def finalize_cache(out_dir, **meta):
     "Flush and mark a cache complete, merging `meta` into its manifest."

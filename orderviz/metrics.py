@@ -4,7 +4,7 @@
 
 # %% ../nbs/50_metrics.ipynb #2378bce6
 from __future__ import annotations
-import os, hashlib, zipfile, functools
+import io, os, math, hashlib, zipfile, warnings
 from pathlib import Path
 import numpy as np, torch
 from torch.utils.data import Dataset
@@ -18,20 +18,24 @@ from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics
 from torch_fidelity.metric_isc import isc_features_to_metric, KEY_METRIC_ISC_MEAN, KEY_METRIC_ISC_STD
 from torch_fidelity.metric_kid import kid_features_to_metric, KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD
 from torch_fidelity.metric_prc import prc_features_to_metric, KEY_METRIC_PRECISION, KEY_METRIC_RECALL
-from .core import default_device, load_json, atomic_open
+from .core import default_device, load_json, atomic_open, load_checkpoint, weights_file, file_sha256, WeightsNotFoundError
 
 # %% auto #0
-__all__ = ['INCEPTION_URL', 'INCEPTION_FILE', 'INCEPTION_NAME', 'EXTRACTORS', 'SAMPLE_SET_RECORD', 'METRICS', 'to_uint8',
-           'NpzImages', 'TensorImages', 'as_images', 'save_png_folder', 'WeightsNotFoundError', 'inception_weights',
-           'InceptionV3Spatial', 'register_extractor', 'get_extractor', 'file_sha256', 'extract_features',
-           'feature_stats', 'frechet_distance', 'is_stats_file', 'save_stats', 'load_stats', 'reference_stats',
-           'sample_set_record', 'evaluate']
+__all__ = ['INCEPTION_URL', 'INCEPTION_FILE', 'INCEPTION_SHA256', 'INCEPTION_NAME', 'EXTRACTORS', 'SAMPLE_SET_RECORD', 'METRICS',
+           'to_uint8', 'check_images', 'NpzImages', 'TensorImages', 'as_images', 'save_png_folder', 'inception_weights',
+           'InceptionV3Spatial', 'register_extractor', 'get_extractor', 'extract_features', 'feature_stats',
+           'frechet_distance', 'is_stats_file', 'save_stats', 'load_stats', 'reference_stats', 'sample_set_record',
+           'evaluate']
 
 # %% ../nbs/50_metrics.ipynb #8e5c8747
 def to_uint8(x:torch.Tensor, # images (B, C, H, W) in [-1, 1]
             )->torch.Tensor:
     "Quantise images in [-1, 1] to uint8 as LlamaGen's sampler does: `clamp(127.5 x + 128, 0, 255)` truncated."
-    return (x.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+    x = x.float()
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f'images hold {int((~torch.isfinite(x)).sum())} NaN or infinite values, which cannot be quantised: '
+                         'check the sampler or decoder that made them')
+    return (x * 127.5 + 128).clamp(0, 255).to(torch.uint8)
 
 def _rgb(x:torch.Tensor)->torch.Tensor:
     "uint8 (C, H, W) or (H, W) with C in {1, 3} -> (3, H, W); float input in [-1, 1] is quantised first."
@@ -41,14 +45,38 @@ def _rgb(x:torch.Tensor)->torch.Tensor:
     if x.ndim != 3 or x.shape[0] != 3: raise ValueError(f'expected an image (C, H, W) with 1 or 3 channels, got {tuple(x.shape)}')
     return x.contiguous()
 
+# %% ../nbs/50_metrics.ipynb #4877ba0e
+def check_images(x:torch.Tensor, # float images (N, C, H, W), or one image (C, H, W) when `index` is given
+                 what:str='images', # where they come from, for the messages (e.g. the parameter's name)
+                 index:int|None=None, # the index of the single image `x`
+                 warn:bool=True, # warn about finite values outside [-1, 1]
+                )->bool:
+    "Raise on NaN or infinite images; warn about finite values outside [-1, 1]. Returns whether it warned."
+    if not x.is_floating_point(): return False
+    if index is not None:
+        if not bool(torch.isfinite(x).all()): raise ValueError(f'{what}: image {index} holds NaN or infinite values')
+    elif bool((bad := ~torch.isfinite(x.reshape(len(x), -1)).all(1)).any()):
+        raise ValueError(f'{what}: {int(bad.sum())} of {len(x)} images hold NaN or infinite values (the first is image {int(bad.nonzero()[0])})')
+    lo, hi = x.min().item(), x.max().item()
+    if not warn or (lo >= -1 and hi <= 1): return False
+    where = f'image {index} has values in' if index is not None else 'values range over'
+    warnings.warn(f'{what}: {where} [{lo:.4g}, {hi:.4g}], outside [-1, 1]; they are clamped')
+    return True
+
 # %% ../nbs/50_metrics.ipynb #e31e2bf0
+def _open_npz(path:Path)->zipfile.ZipFile:
+    "The `.npz` archive at `path`, or an error that names it when it is not a readable one."
+    try: return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ValueError(f'{path} is not a readable .npz ({type(e).__name__}: {e}): was it written completely?') from e
+
 class NpzImages(Dataset):
     "The uint8 images (N, H, W, C) stored as `arr_0` in an ADM-style `.npz` batch, read one at a time."
     def __init__(self, path, # an `.npz` file with `arr_0`
                  key:str='arr_0', # the array that holds the images
                 ):
         self.path, self.key = Path(path), key
-        with zipfile.ZipFile(self.path) as z:
+        with _open_npz(self.path) as z:
             if f'{key}.npy' not in z.namelist(): raise ValueError(f'{self.path} has no {key!r} array (it holds {sorted(n[:-4] for n in z.namelist())})')
             info = z.getinfo(f'{key}.npy')
             with z.open(info) as f:
@@ -75,26 +103,33 @@ class NpzImages(Dataset):
 class TensorImages(Dataset):
     "Images from a tensor (N, C, H, W) or from any dataset of images or `(image, label)` pairs, as uint8 (3, H, W)."
     def __init__(self, src, # a tensor (N, C, H, W) (uint8, or float in [-1, 1]) or a `Dataset`
-                ): self.src = src
+                 what:str='images', # where they come from, for messages
+                ):
+        self.src, self.what, self.warned = src, what, False
+        self.checked = isinstance(src, torch.Tensor)   # a tensor is checked whole, a dataset image by image
+        if self.checked: check_images(src, what)
     def __len__(self): return len(self.src)
     def __getitem__(self, i):
-        x = self.src[i]
-        return _rgb(x[0] if isinstance(x, (tuple, list)) else x)
+        x = self.src[i]; x = x[0] if isinstance(x, (tuple, list)) else x
+        if not self.checked: self.warned |= check_images(x, self.what, index=i, warn=not self.warned)
+        return _rgb(x)
 
 def as_images(src, # a folder of PNG/JPEG files, an `.npz` batch (`arr_0`), a tensor (N, C, H, W) or a `Dataset`
               find_deep:bool=False, # also look in sub-folders of a folder
+              what:str='images', # where they come from, for messages (e.g. `'samples'`, `'reference'`)
              )->Dataset:
     "Any image source as a dataset of uint8 (3, H, W) tensors, the input torch-fidelity's feature extractors take."
+    if isinstance(src, (TensorImages, NpzImages, ImagesPathDataset)): return src
     if isinstance(src, (str, Path)):
         p = Path(src)
         if p.is_dir():
             files = sorted(glob_samples_paths(str(p), find_deep, 'png,jpg,jpeg', 'jpg,jpeg', verbose=False))
-            if not files: raise FileNotFoundError(f'no .png/.jpg/.jpeg images in {p}' + ('' if find_deep else ' (find_deep=True searches sub-folders)'))
+            if not files: raise FileNotFoundError(f'{what}: no .png/.jpg/.jpeg images in {p}' + ('' if find_deep else ' (find_deep=True searches sub-folders)'))
             return ImagesPathDataset(files)
         if p.suffix == '.npz' and p.is_file(): return NpzImages(p)
-        raise FileNotFoundError(f'{p} is neither a folder of images nor an .npz batch')
-    if isinstance(src, (torch.Tensor, Dataset)): return TensorImages(src)
-    raise TypeError(f'cannot read images from a {type(src).__name__}: give a folder, an .npz batch, a tensor or a Dataset')
+        raise FileNotFoundError(f'{what}: {p} is neither a folder of images nor an .npz batch')
+    if isinstance(src, (torch.Tensor, Dataset)): return TensorImages(src, what)
+    raise TypeError(f'{what}: cannot read images from a {type(src).__name__}: give a folder, an .npz batch, a tensor or a Dataset')
 
 # %% ../nbs/50_metrics.ipynb #98dd62f3
 def save_png_folder(images, # a tensor (N, C, H, W) (uint8, or float in [-1, 1]) or a `Dataset` of images
@@ -113,39 +148,22 @@ def save_png_folder(images, # a tensor (N, C, H, W) (uint8, or float in [-1, 1])
 # %% ../nbs/50_metrics.ipynb #4356c17a
 INCEPTION_URL = URL_INCEPTION_V3
 INCEPTION_FILE = URL_INCEPTION_V3.rsplit('/', 1)[-1]
-
-class WeightsNotFoundError(FileNotFoundError):
-    "A feature extractor's weights file is missing and cannot be downloaded."
+INCEPTION_SHA256 = INCEPTION_FILE.rsplit('-', 1)[-1].split('.')[0]  # '6726825d': the published sha256 prefix in the name
 
 def _hub_checkpoints()->Path: return Path(torch.hub.get_dir())/'checkpoints'
 
-def _missing_inception(reason:str, hub:Path)->WeightsNotFoundError:
-    return WeightsNotFoundError(
-        f'{reason}. Inception (FID, sFID, IS) needs torch-fidelity\'s weights file {INCEPTION_FILE} '
-        f'({INCEPTION_URL}): download it on a machine with internet access, then either pass its path '
-        f'(weights=..., or set ORDERVIZ_INCEPTION_WEIGHTS) or copy it to {hub/INCEPTION_FILE}. '
-        f'For small datasets offline, use a domain feature extractor instead (extractor="mnist5k").')
-
-# %% ../nbs/50_metrics.ipynb #8c7e0a00
-def inception_weights(weights=None, # a local copy of `weights-inception-2015-12-05-6726825d.pth`; `None`: `$ORDERVIZ_INCEPTION_WEIGHTS`, else torch hub's cache
-                      download:bool=True, # download into the hub cache when no local file is found
+def inception_weights(weights=None, # a local copy of `weights-inception-2015-12-05-6726825d.pth`; `None`: look for it
+                      download:bool=True, # download into the package cache when no local file is found
                       url:str=INCEPTION_URL, # where torch-fidelity publishes the weights
-                      hub_dir=None, # the cache folder; torch hub's `checkpoints` folder when `None`
+                      hub_dir=None, # torch hub's `checkpoints` folder (also searched); `None`: torch's default
+                      sha256:str=INCEPTION_SHA256, # expected sha256 (prefix); other weights need their own hash
                      )->Path:
-    "The path of Inception's weights: the given file, the hub cache, or a fresh download; an error that names the file otherwise."
+    "The path of Inception's weights, hash-checked; an error naming the file, the places looked and the fix otherwise."
     hub = Path(hub_dir) if hub_dir is not None else _hub_checkpoints()
-    weights = weights or os.environ.get('ORDERVIZ_INCEPTION_WEIGHTS')
-    if weights:
-        p = Path(weights).expanduser()
-        if p.is_file(): return p
-        raise _missing_inception(f'no Inception weights at {p}', hub)
-    cached = hub/INCEPTION_FILE
-    if cached.is_file(): return cached
-    if not download: raise _missing_inception(f'{cached} does not exist and download=False', hub)
-    hub.mkdir(parents=True, exist_ok=True)
-    try: torch.hub.download_url_to_file(url, str(cached), progress=False)
-    except Exception as e: raise _missing_inception(f'could not download {url} ({type(e).__name__}: {e})', hub) from e
-    return cached
+    try: return weights_file(INCEPTION_FILE, path=weights, sha256=sha256, url=url, env='ORDERVIZ_INCEPTION_WEIGHTS', dirs=[hub], download=download)
+    except WeightsNotFoundError as e:
+        raise WeightsNotFoundError(f'{e} Inception serves FID, sFID and IS; for small datasets offline use a domain '
+                                   'feature extractor instead (extractor="mnist5k").') from None
 
 # %% ../nbs/50_metrics.ipynb #fc8d7d80
 class InceptionV3Spatial(FeatureExtractorInceptionV3):
@@ -153,8 +171,11 @@ class InceptionV3Spatial(FeatureExtractorInceptionV3):
     SPATIAL_CHANNELS = 7
     def __init__(self, name, # the name registered with torch-fidelity
                  features_list, # the features to return, from `get_provided_features_list()`
-                 **kwargs): # torch-fidelity's options, e.g. `feature_extractor_weights_path`
-        super().__init__(name, features_list, **kwargs)
+                 feature_extractor_weights_path=None, # the weights file; `None`: `inception_weights()`
+                 **kwargs): # torch-fidelity's other options
+        sd = load_checkpoint(feature_extractor_weights_path or inception_weights())   # weights only: no code runs
+        buf = io.BytesIO(); torch.save(sd, buf); buf.seek(0)   # torch-fidelity unpickles fully: give it bytes we wrote
+        super().__init__(name, features_list, feature_extractor_weights_path=buf, **kwargs)
         self._spatial = None
         self.Mixed_6d.branch1x1.register_forward_hook(self._grab)
 
@@ -207,19 +228,6 @@ def get_extractor(alias:str)->dict:
     return EXTRACTORS[alias]
 
 # %% ../nbs/50_metrics.ipynb #06acc288
-@functools.lru_cache(maxsize=8)
-def _sha256(path:str, size:int, mtime:float)->str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
-    return h.hexdigest()
-
-def file_sha256(path, # a file
-               )->str:
-    "The sha256 of a file (cached while the file is unchanged)."
-    st = Path(path).stat()
-    return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime)
-
 def extract_features(images, # anything `as_images` reads
                      extractor:str='inception', # a name in `EXTRACTORS`
                      layers=('fid',), # metrics (`fid`, `sfid`, ...) or layer names to return
@@ -239,6 +247,7 @@ def extract_features(images, # anything `as_images` reads
     feats = get_featuresdict_from_dataset(ds, net, batch_size, cuda, save_cpu_ram=True, verbose=False)
     return {l: feats[n] for l, n in zip(layers, names)}
 
+# %% ../nbs/50_metrics.ipynb #c6a3c088
 def feature_stats(features:torch.Tensor, # (N, D)
                  )->dict:
     "Mean and covariance of features with torch-fidelity's `fid_features_to_statistics`, as float64."
@@ -264,7 +273,7 @@ def is_stats_file(path, # anything; only an existing `.npz` with `mu` and `sigma
     "Whether `path` is an `.npz` holding reference statistics (`mu` and `sigma`)."
     p = Path(path) if isinstance(path, (str, Path)) else None
     if p is None or p.suffix != '.npz' or not p.is_file(): return False
-    with zipfile.ZipFile(p) as z: names = set(z.namelist())
+    with _open_npz(p) as z: names = set(z.namelist())
     return {'mu.npy', 'sigma.npy'} <= names
 
 def save_stats(path, # the `.npz` to write
@@ -281,10 +290,17 @@ def load_stats(path, # an `.npz` with `mu`/`sigma` (and optionally `mu_s`/`sigma
               )->tuple[dict, dict]:
     "Statistics `{'fid': {...}, 'sfid': {...}}` and metadata `{name: value}` of a reference file."
     if not is_stats_file(path): raise ValueError(f'{path} is not a statistics file: it needs arrays mu and sigma (ADM layout)')
-    with np.load(path, allow_pickle=False) as z:
-        stats = {m: dict(mu=z[k[0]], sigma=z[k[1]]) for m, k in _STAT_KEYS.items() if k[0] in z.files and k[1] in z.files}
-        meta = {k[5:]: z[k].item() for k in z.files if k.startswith('meta_')}
-        meta['has_images'] = 'arr_0' in z.files
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            stats = {m: dict(mu=z[k[0]], sigma=z[k[1]]) for m, k in _STAT_KEYS.items() if k[0] in z.files and k[1] in z.files}
+            meta = {k[5:]: z[k].item() for k in z.files if k.startswith('meta_')}
+            meta['has_images'] = 'arr_0' in z.files
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as e:
+        raise ValueError(f'{path} is not a readable .npz ({type(e).__name__}: {e}): was it written completely?') from e
+    for m, st in stats.items():
+        d = st['mu'].shape
+        if len(d) != 1 or st['sigma'].shape != (d[0], d[0]):
+            raise ValueError(f'{path}: {_STAT_KEYS[m][1]} has shape {st["sigma"].shape}, expected {(d[0], d[0]) if d else "(D, D)"} for {_STAT_KEYS[m][0]} of shape {d}')
     return stats, meta
 
 # %% ../nbs/50_metrics.ipynb #2d5fe358
@@ -304,7 +320,10 @@ def reference_stats(images, # real images: anything `as_images` reads
                    )->Path:
     "Compute the feature statistics of an image set and save them with their provenance."
     ms = _stat_metrics(extractor, metrics)
-    feats = extract_features(images, extractor, ms, weights, batch_size, device, download)
+    if not ms: raise ValueError(f'{extractor} serves none of metrics={tuple(metrics)}; statistics files hold fid and sfid')
+    ds = as_images(images)
+    if len(ds) < 2: raise ValueError(f'reference statistics need at least 2 images; images has {len(ds)}')
+    feats = extract_features(ds, extractor, ms, weights, batch_size, device, download)
     wpath = get_extractor(extractor)['weights_fn'](weights, False)
     return save_stats(path, {m: feature_stats(feats[m]) for m in ms}, extractor=extractor, weights_sha256=file_sha256(wpath),
                       n=len(feats[ms[0]]), source=source or _describe(images))
@@ -333,12 +352,26 @@ def _check_reference(meta:dict, extractor:str, wsha:str, ref):
         raise ValueError(f'{ref} was computed with other {extractor} weights (sha256 {meta["weights_sha256"][:12]}..., '
                          f'these are {wsha[:12]}...): recompute it with reference_stats')
 
+# %% ../nbs/50_metrics.ipynb #79f62869
+def _check_counts(metrics, # the metrics asked for
+                  n:int, # images in the set
+                  what:str, # `'samples'` or `'reference'`
+                  isc_splits:int, prc_neighborhood:int):
+    "Refuse a set too small for a metric, where torch-fidelity would return NaN, fail, or a number that means nothing."
+    need = {'fid': (2, 'FID needs at least 2 images'), 'sfid': (2, 'sFID needs at least 2 images'),
+            'is': (2 * isc_splits, f'IS needs at least 2 images per split, 2 x isc_splits={isc_splits}'),
+            'kid': (2, 'KID needs at least 2 images in each set'),
+            'prc': (prc_neighborhood + 1, f'precision/recall need more than prc_neighborhood={prc_neighborhood} images in each set')}
+    for m in metrics:
+        k, msg = need[m]
+        if n < k: raise ValueError(f'{msg}; {what} has {n}')
+
 # %% ../nbs/50_metrics.ipynb #bf398cec
-def _reference(reference, paired:list, extractor:str, wsha:str, kw:dict)->tuple[dict, dict, dict]:
+def _reference(reference, ref_ds, paired:list, extractor:str, wsha:str, kw:dict, counts:dict)->tuple[dict, dict, dict]:
     "(statistics, features, file metadata) of the reference for the `paired` metrics."
     if not paired: return {}, {}, {}
-    if not is_stats_file(reference):
-        feats = extract_features(reference, layers=paired, **kw)
+    if ref_ds is not None:
+        feats = extract_features(ref_ds, layers=paired, **kw)
         return {m: feature_stats(feats[m]) for m in ('fid', 'sfid') if m in paired}, feats, {}
     stats, meta = load_stats(reference)
     _check_reference(meta, extractor, wsha, reference)
@@ -346,7 +379,9 @@ def _reference(reference, paired:list, extractor:str, wsha:str, kw:dict)->tuple[
     feats = {}
     if need := [m for m in paired if m in ('kid', 'prc')]:
         if not meta['has_images']: raise ValueError(f'{need} need reference images; {reference} holds statistics only')
-        feats = extract_features(NpzImages(reference), layers=need, **kw)  # ADM's reference batches carry 10K images
+        npz = NpzImages(reference)   # ADM's reference batches carry 10K images
+        _check_counts(need, len(npz), 'reference', **counts)
+        feats = extract_features(npz, layers=need, **kw)
     return stats, feats, meta
 
 def _scores(fake:dict, ref_stats:dict, ref_feats:dict, metrics:list, kid_subsets:int, kid_subset_size:int, isc_splits:int,
@@ -365,6 +400,21 @@ def _scores(fake:dict, ref_stats:dict, ref_feats:dict, metrics:list, kid_subsets
         r = prc_features_to_metric(fake['prc'], ref_feats['prc'], prc_neighborhood=prc_neighborhood, prc_batch_size=10000, **fkw)
         out.update(precision=r[KEY_METRIC_PRECISION], recall=r[KEY_METRIC_RECALL])
     return out
+
+# %% ../nbs/50_metrics.ipynb #85f244ca
+def _record(samples, reference, extractor:str, wpath, wsha:str, n:int, ref_feats:dict, ref_meta:dict, metrics:list,
+            class_protocol, reference_name, kid_subset_size:int, isc_splits:int, seed:int)->dict:
+    "The `eval` record: how the numbers were made."
+    stats_file = reference is not None and is_stats_file(reference)
+    return dict(
+        feature_extractor=extractor, fidelity_extractor=get_extractor(extractor)['name'], weights=Path(wpath).name, weights_sha256=wsha,
+        n_samples=n, class_protocol=class_protocol or (sample_set_record(samples) or {}).get('protocol_name') or 'unknown',
+        samples=_describe(samples), reference=reference_name or (_describe(reference) if reference is not None else None),
+        reference_kind=None if reference is None else 'statistics' if stats_file else 'images',
+        reference_sha256=file_sha256(reference) if isinstance(reference, (str, Path)) and Path(reference).is_file() else None,
+        n_reference=ref_meta.get('n') if stats_file else len(next(iter(ref_feats.values()))) if ref_feats else None,
+        reference_source=ref_meta.get('source'), metrics=list(metrics), backend=f'torch-fidelity {torch_fidelity.__version__}',
+        kid_subset_size=kid_subset_size if 'kid' in metrics else None, isc_splits=isc_splits if 'is' in metrics else None, seed=seed)
 
 # %% ../nbs/50_metrics.ipynb #c173fe01
 def evaluate(samples, # generated images: anything `as_images` reads
@@ -388,24 +438,19 @@ def evaluate(samples, # generated images: anything `as_images` reads
     if bad := [m for m in metrics if m not in METRICS]: raise ValueError(f'unknown metrics {bad}; choose from {METRICS}')
     spec = get_extractor(extractor)
     if bad := [m for m in metrics if m not in spec['layers']]: raise ValueError(f'{extractor} serves no layer for {bad}')
-    paired = [m for m in metrics if m != 'is']
+    paired, counts = [m for m in metrics if m != 'is'], dict(isc_splits=isc_splits, prc_neighborhood=prc_neighborhood)
     if paired and reference is None: raise ValueError(f'{paired} need a reference (images or a statistics file)')
+    ds = as_images(samples, what='samples'); _check_counts(metrics, len(ds), 'samples', **counts)
+    ref_ds = as_images(reference, what='reference') if paired and not is_stats_file(reference) else None
+    if ref_ds is not None: _check_counts(paired, len(ref_ds), 'reference', **counts)
     wpath = spec['weights_fn'](weights, download)
     wsha = file_sha256(wpath)
     kw = dict(extractor=extractor, weights=wpath, batch_size=batch_size, device=device, download=False)
-    fake = extract_features(samples, layers=metrics, **kw)
-    ref_stats, ref_feats, ref_meta = _reference(reference, paired, extractor, wsha, kw)
+    fake = extract_features(ds, layers=metrics, **kw)
+    ref_stats, ref_feats, ref_meta = _reference(reference, ref_ds, paired, extractor, wsha, kw, counts)
     n = len(next(iter(fake.values())))
     if 'kid' in metrics: kid_subset_size = min(kid_subset_size, n, len(ref_feats['kid']))
     out = _scores(fake, ref_stats, ref_feats, metrics, kid_subsets, kid_subset_size, isc_splits, prc_neighborhood, seed)
-    stats_file = reference is not None and is_stats_file(reference)
-    out['eval'] = dict(
-        feature_extractor=extractor, fidelity_extractor=spec['name'], weights=Path(wpath).name, weights_sha256=wsha,
-        n_samples=n, class_protocol=class_protocol or (sample_set_record(samples) or {}).get('protocol_name') or 'unknown',
-        samples=_describe(samples), reference=reference_name or (_describe(reference) if reference is not None else None),
-        reference_kind=None if reference is None else 'statistics' if stats_file else 'images',
-        reference_sha256=file_sha256(reference) if isinstance(reference, (str, Path)) and Path(reference).is_file() else None,
-        n_reference=ref_meta.get('n') if stats_file else len(next(iter(ref_feats.values()))) if ref_feats else None,
-        reference_source=ref_meta.get('source'), metrics=list(metrics), backend=f'torch-fidelity {torch_fidelity.__version__}',
-        kid_subset_size=kid_subset_size if 'kid' in metrics else None, isc_splits=isc_splits if 'is' in metrics else None, seed=seed)
+    out['eval'] = _record(samples, reference, extractor, wpath, wsha, n, ref_feats, ref_meta, metrics, class_protocol,
+                          reference_name, kid_subset_size, isc_splits, seed)
     return out
