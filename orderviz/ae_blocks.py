@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+from .core import load_checkpoint
 
 # %% auto #0
 __all__ = ['norm_layer', 'ResnetBlock', 'AttnBlock', 'Downsample', 'Upsample', 'read_state_dict', 'state_dict_problems',
@@ -72,10 +73,8 @@ def read_state_dict(src, # path to a checkpoint file, a checkpoint dict or a sta
                     )->dict:
     "The state dict inside `src`."
     if isinstance(src, (str, Path)):
-        path = Path(src)
-        if not path.exists(): raise FileNotFoundError(f'no checkpoint at {path}: download it from the official release and pass its local path')
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            src = torch.load(path, map_location='cpu', weights_only=weights_only)
+        with torch.serialization.safe_globals([argparse.Namespace]):  # official training checkpoints keep their arguments
+            src = load_checkpoint(src, weights_only=weights_only)
     if not isinstance(src, dict): raise TypeError(f'expected a checkpoint dict or state dict, got {type(src).__name__}')
     for k in keys:
         if k in src and isinstance(src[k], dict): return src[k]

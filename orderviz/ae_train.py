@@ -4,19 +4,20 @@
 
 # %% ../nbs/23_ae_train.ipynb #c76537b7
 from __future__ import annotations
-import math, json, time, os
+import math, json, time, os, re
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
-from .core import seed_everything, config_dict
+from .core import seed_everything, config_dict, load_checkpoint, check_finite, weights_file, WeightsNotFoundError
 from .learner import Learner, TrainConfig, Callback
 from .tokenizer import VQModel, VectorQuantizer, vq_config, VQConfig, save_vq, load_vq, config_hash
 from .vae import AutoencoderKL, vae_config, save_vae, load_vae
 
 # %% auto #0
-__all__ = ['psnr', 'codebook_usage', 'PatchDiscriminator', 'hinge_d_loss', 'PerceptualLoss', 'AutoencoderTrainer',
-           'autoencoder_loss', 'DeadCodeRestart', 'evaluate_recon', 'one_per_class', 'recon_figure', 'train_small_vq',
-           'estimate_scale_factor', 'train_small_vae']
+__all__ = ['VGG16_FILE', 'VGG16_URL', 'psnr', 'codebook_usage', 'PatchDiscriminator', 'hinge_d_loss', 'published_prefix',
+           'vgg_weights', 'PerceptualLoss', 'AutoencoderTrainer', 'autoencoder_loss', 'DeadCodeRestart',
+           'evaluate_recon', 'one_per_class', 'recon_figure', 'train_small_vq', 'estimate_scale_factor',
+           'train_small_vae']
 
 # %% ../nbs/23_ae_train.ipynb #0b9d74de
 def psnr(x:torch.Tensor, # reference images (B, C, H, W) in [-1, 1]
@@ -55,16 +56,32 @@ def hinge_d_loss(real:torch.Tensor, fake:torch.Tensor)->torch.Tensor:
     return 0.5 * (F.relu(1 - real).mean() + F.relu(1 + fake).mean())
 
 # %% ../nbs/23_ae_train.ipynb #1bf7e983
+VGG16_FILE = 'vgg16-397923af.pth' # torchvision's VGG-16; the hex after the dash is the start of its sha256
+VGG16_URL = 'https://download.pytorch.org/models/' + VGG16_FILE
+
+def published_prefix(name:str)->str|None:
+    "The sha256 prefix a published weights file carries in its name (`vgg16-397923af.pth` -> `397923af`), if any."
+    m = re.search(r'-([0-9a-f]{8,64})\.(?:pth?|ckpt|bin)$', Path(name).name)
+    return m.group(1) if m else None
+
+def vgg_weights(path=None, # a local file; a torchvision-style name `...-<sha256 prefix>.pth` is hash-checked
+               )->Path:
+    "The VGG-16 weights of the perceptual loss: `path`, else torchvision's file from the package cache, torch hub's cache or a download."
+    try:
+        return weights_file(Path(path).name if path else VGG16_FILE, path=path, sha256=published_prefix(path or VGG16_FILE),
+                            url=None if path else VGG16_URL, subdir='torchvision', dirs=(Path(torch.hub.get_dir())/'checkpoints',))
+    except WeightsNotFoundError as e:
+        raise WeightsNotFoundError(f'{e}. Or train without a perceptual loss (AutoencoderTrainer(..., perceptual=None)).') from None
+
 class PerceptualLoss(nn.Module):
-    "LPIPS-style distance on VGG-16 features; weights from a local file (nothing is downloaded)."
+    "LPIPS-style distance on VGG-16 features; weights from a local file or torchvision's published VGG-16, hash-checked."
     layers = (3, 8, 15, 22, 29)  # indices of relu1_2, relu2_2, relu3_3, relu4_3, relu5_3 in torchvision's `vgg16().features`
-    def __init__(self, weights_path, # file with `features.*` (torchvision VGG-16) and optional `lin{i}.weight` (LPIPS) tensors
+    def __init__(self, weights_path=None, # file with `features.*` (torchvision VGG-16) and optional `lin{i}.weight` (LPIPS) tensors; None: `VGG16_FILE`
                 ):
         super().__init__()
         from torchvision.models.vgg import make_layers, cfgs
-        path = Path(weights_path)
-        if not path.exists(): raise FileNotFoundError(f'no perceptual-loss weights at {path}: pass a local file with VGG-16 `features.*` tensors (and LPIPS `lin0..4.weight`), or train without a perceptual loss')
-        sd = torch.load(path, map_location='cpu', weights_only=True)
+        path = vgg_weights(weights_path)
+        sd = check_finite(load_checkpoint(path), str(path))
         self.features = make_layers(cfgs['D'])[:self.layers[-1] + 1]  # VGG-16's conv stack without the last pool
         self.features.load_state_dict({k[len('features.'):]: v for k, v in sd.items() if k.startswith('features.')})
         chans = [64, 128, 256, 512, 512]

@@ -4,18 +4,18 @@
 
 # %% ../nbs/30_gpt.ipynb #e22dd044
 from __future__ import annotations
-import os, re, pickle, urllib.request
+import os, re, argparse
 from dataclasses import dataclass
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
-from .core import atomic_open, save_checkpoint, load_checkpoint
+from .core import save_checkpoint, load_checkpoint, check_finite, get_preset, weights_file
 from .orders import check_order, make_orders
 from .policy import check_labels
 
 # %% auto #0
-__all__ = ['ORDER_MODES', 'GPT_SIZES', 'LLAMAGEN_URL', 'LLAMAGEN_CHECKPOINTS', 'GPTConfig', 'gpt_config', 'rope_2d', 'apply_rope',
-           'RMSNorm', 'FeedForward', 'KVCache', 'Attention', 'TransformerBlock', 'ClassEmbedding', 'GPT',
+__all__ = ['ORDER_MODES', 'GPT_SIZES', 'LLAMAGEN_REPO', 'LLAMAGEN_CHECKPOINTS', 'GPTConfig', 'gpt_config', 'rope_2d',
+           'apply_rope', 'RMSNorm', 'FeedForward', 'KVCache', 'Attention', 'TransformerBlock', 'ClassEmbedding', 'GPT',
            'randomize_weights', 'nll_in_order', 'save_gpt', 'load_gpt', 'llamagen_checkpoint', 'load_llamagen']
 
 # %% ../nbs/30_gpt.ipynb #69a2bcf1
@@ -77,8 +77,7 @@ def gpt_config(size:str='B', # a name in `GPT_SIZES`
                **kwargs, # any other `GPTConfig` field (vocab_size, num_classes, grid_size, order_mode, ...)
               )->GPTConfig:
     "The `GPTConfig` of a named size."
-    if size not in GPT_SIZES: raise KeyError(f'unknown GPT size {size!r}; choose one of {", ".join(GPT_SIZES)}')
-    return GPTConfig(**{**GPT_SIZES[size], **kwargs, 'size': size})
+    return GPTConfig(**{**get_preset(GPT_SIZES, size, 'GPT size'), **kwargs, 'size': size})
 
 # %% ../nbs/30_gpt.ipynb #e1a49df2
 def rope_2d(grid_size:int, # cells per side
@@ -384,30 +383,22 @@ def load_gpt(path, # a file written by `save_gpt`
     ckpt = load_checkpoint(path, map_location=map_location)
     if not ckpt.get('config'): raise ValueError(f'{path} has no config: is it a LlamaGen checkpoint? use load_llamagen')
     model = GPT(GPTConfig(**ckpt['config']))
-    model.load_state_dict(ckpt['model'])
+    model.load_state_dict(check_finite(ckpt['model'], str(path)))
     return model.eval()
 
 # %% ../nbs/30_gpt.ipynb #267a93c9
-LLAMAGEN_URL = 'https://huggingface.co/FoundationVision/LlamaGen/resolve/main/'
+LLAMAGEN_REPO = 'FoundationVision/LlamaGen'
 LLAMAGEN_CHECKPOINTS = {'c2i_B_256.pt': 'B', 'c2i_B_384.pt': 'B', 'c2i_L_256.pt': 'L', 'c2i_L_384.pt': 'L',
                         'c2i_XL_384.pt': 'XL', 'c2i_XXL_384.pt': 'XXL'}
 
 def llamagen_checkpoint(name:str, # a released file name, e.g. `c2i_B_256.pt`
-                        cache_dir=None, # where checkpoints are kept (default `$ORDERVIZ_CACHE` or ~/.cache/orderviz)
+                        path=None, # a local copy, used first
+                        sha256:str|None=None, # its expected sha256 (full or a prefix), if you have it; LlamaGen publishes none
+                        download:bool=True, # download from Hugging Face when no local copy is found
                        )->Path:
-    "Local path of a released LlamaGen c2i checkpoint, downloaded from Hugging Face on first use."
-    if name not in LLAMAGEN_CHECKPOINTS: raise KeyError(f'unknown LlamaGen checkpoint {name!r}; released: {", ".join(LLAMAGEN_CHECKPOINTS)}')
-    root = Path(cache_dir or os.environ.get('ORDERVIZ_CACHE') or Path.home()/'.cache'/'orderviz')/'llamagen'
-    path, url = root/name, LLAMAGEN_URL + name
-    if path.exists(): return path
-    if os.environ.get('HF_HUB_OFFLINE', '0') not in ('', '0'):
-        raise FileNotFoundError(f'{path} is missing and downloads are off (HF_HUB_OFFLINE): download {url} by hand and pass its path')
-    try:
-        with urllib.request.urlopen(url, timeout=60) as r, atomic_open(path, 'wb') as f:
-            while chunk := r.read(1 << 22): f.write(chunk)
-    except OSError as e:
-        raise FileNotFoundError(f'could not download {url} ({e}); download it by hand and pass its path, or put it at {path}') from e
-    return path
+    "Local path of a released LlamaGen c2i checkpoint: `path`, the package cache, Hugging Face's cache, or a download from the Hub."
+    get_preset(LLAMAGEN_CHECKPOINTS, name, 'LlamaGen checkpoint')
+    return weights_file(name, path=path, sha256=sha256, hf_repo=LLAMAGEN_REPO, subdir='llamagen', download=download)
 
 # %% ../nbs/30_gpt.ipynb #f474bead
 _IGNORED = ('freqs_cis', 'causal_mask', 'kv_cache')
@@ -418,10 +409,8 @@ def _llamagen_state_dict(src, weights_only:bool)->tuple[dict, str]:
     if isinstance(src, (str, Path)):
         if not Path(src).exists() and str(src) in LLAMAGEN_CHECKPOINTS: src = llamagen_checkpoint(str(src))
         name = Path(src).name
-        try: src = load_checkpoint(src, weights_only=weights_only)
-        except pickle.UnpicklingError as e:
-            raise ValueError(f'{name} holds objects other than tensors and containers ({str(e).splitlines()[0]}); '
-                             'if you trust the file, pass weights_only=False') from e
+        with torch.serialization.safe_globals([argparse.Namespace]):  # LlamaGen's training checkpoints keep their arguments
+            src = load_checkpoint(src, weights_only=weights_only)
     for key in ('model', 'module', 'state_dict'):
         if isinstance(src.get(key), dict): src = src[key]; break
     sd = {re.sub(r'^(module\.|_orig_mod\.)+', '', k): v for k, v in src.items()}
@@ -458,4 +447,4 @@ def load_llamagen(src, # a path, a released file name (`c2i_B_256.pt`), a checkp
     if set(missing) - new or unexpected:
         raise ValueError(f'{name or "the checkpoint"} does not fit {cfg.size or "the"} config: missing {sorted(set(missing) - new)[:5]}, unexpected {sorted(unexpected)[:5]}')
     if cfg.order_mode == 'tape': nn.init.zeros_(model.tape_embeddings.weight)  # starts as the loaded LlamaGen exactly
-    return model.eval()
+    return check_finite(model, name or 'the LlamaGen checkpoint').eval()

@@ -4,13 +4,13 @@
 
 # %% ../nbs/40_mar.ipynb #6698212c
 from __future__ import annotations
-import math, argparse, dataclasses, urllib.request, urllib.error
+import math, argparse, dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 from fastcore.basics import patch
-from .core import atomic_open, config_dict, save_checkpoint
+from .core import config_dict, save_checkpoint, load_checkpoint, check_finite, get_preset, weights_file
 from .policy import check_labels
 
 # %% auto #0
@@ -376,11 +376,11 @@ def mar_config(size:str='base', # a key of `MAR_SIZES`
                **overrides, # fields to change, e.g. `img_size=64, num_classes=10`
               )->MARConfig:
     "The config of a named size with some fields changed."
-    if size not in MAR_SIZES: raise ValueError(f'unknown MAR size {size!r}; choose one of {list(MAR_SIZES)}')
+    base = get_preset(MAR_SIZES, size, 'MAR size')
     if 'class_num' in overrides: overrides['num_classes'] = overrides.pop('class_num')  # the official argument name
     bad = set(overrides) - {f.name for f in dataclasses.fields(MARConfig)}
     if bad: raise ValueError(f'unknown MARConfig fields {sorted(bad)}')
-    return dataclasses.replace(MAR_SIZES[size], **overrides)
+    return dataclasses.replace(base, **overrides)
 
 # %% ../nbs/40_mar.ipynb #d5059aaf
 class MAR(nn.Module):
@@ -535,9 +535,8 @@ def loss(self:MAR, latents:torch.Tensor, # tokens (B, L, token_dim) or latent im
 def _read_checkpoint(path, map_location):
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f'no MAR checkpoint at {path}; see `fetch_mar_weights` or pass a state dict')
-    with torch.serialization.safe_globals([argparse.Namespace]):
-        try: return torch.load(path, map_location=map_location, weights_only=True)
-        except Exception as e: raise ValueError(f'{path} is not a readable MAR checkpoint: {e}') from None
+    with torch.serialization.safe_globals([argparse.Namespace]):  # MAR's checkpoints keep their training arguments
+        return load_checkpoint(path, map_location=map_location)
 
 def _check_state_dict(sd:dict, config:MARConfig, size:str):
     "Raise a ValueError listing missing, unexpected and mis-shaped keys against `config`."
@@ -575,7 +574,7 @@ def load_mar(path_or_state_dict, # checkpoint file, checkpoint dict, or a bare s
     config = dataclasses.replace(config, **overrides) if config else mar_config(size, **overrides)
     _check_state_dict(sd, config, size)
     model = MAR(config)
-    model.load_state_dict(sd)
+    model.load_state_dict(check_finite(sd, str(path_or_state_dict) if isinstance(path_or_state_dict, (str, Path)) else 'the MAR state dict'))
     return model.to(map_location).eval()
 
 def save_mar(model:MAR, # the model to save
@@ -593,20 +592,12 @@ MAR_URLS = {
     'huge': 'https://www.dropbox.com/scl/fi/1qmfx6fpy3k7j9vcjjs3s/checkpoint-last.pth?rlkey=4lae281yzxb406atp32vzc83o&dl=1'}
 
 def fetch_mar_weights(size:str='base', # `base`, `large` or `huge`
-                      root='pretrained_models/mar', # folder holding `mar_<size>/checkpoint-last.pth`
-                      url:str|None=None, # where to download from; the official address if None
-                      timeout:float=30, # seconds to wait for the server
+                      path=None, # a local copy of that size's `checkpoint-last.pth`, used first
+                      root='pretrained_models/mar', # the official layout to look in: `<root>/mar_<size>/checkpoint-last.pth`
+                      sha256:str|None=None, # its expected sha256 (full or a prefix), if you have it; MAR publishes none
+                      download:bool=True, # download from the official address when no local copy is found
                      )->Path:
-    "Path of the official `checkpoint-last.pth` of `size`, downloading it if it is not there yet."
-    if size not in MAR_URLS: raise ValueError(f'no released MAR weights of size {size!r}; choose one of {list(MAR_URLS)}')
-    path = Path(root)/f'mar_{size}'/'checkpoint-last.pth'
-    if path.exists(): return path
-    url = url or MAR_URLS[size]
-    try:
-        req = urllib.request.Request(url, headers={'User-Agent': 'Wget/1.16 (linux-gnu)'})
-        with urllib.request.urlopen(req, timeout=timeout) as r, atomic_open(path, 'wb') as f:
-            while chunk := r.read(1 << 20): f.write(chunk)
-    except (urllib.error.URLError, OSError, ValueError) as e:
-        raise RuntimeError(f'could not download MAR-{size} weights from {url} ({e}); download checkpoint-last.pth '
-                           f'by hand and put it at {path}, or pass its path to load_mar') from None
-    return path
+    "Path of the official `checkpoint-last.pth` of `size`: `path`, the official layout, the package cache, or a download."
+    url = get_preset(MAR_URLS, size, 'released MAR size')
+    return weights_file('checkpoint-last.pth', path=path, sha256=sha256, url=url, subdir=f'mar/mar_{size}',
+                        dirs=(Path(root)/f'mar_{size}',), download=download)

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
-from .core import default_device, seed_everything, config_dict, save_checkpoint, load_checkpoint
+from .core import default_device, seed_everything, config_dict, save_checkpoint, load_checkpoint, check_finite, get_preset, weights_file
 from .ae_blocks import (norm_layer, ResnetBlock, AttnBlock, Downsample, Upsample, read_state_dict, state_dict_problems,
                                 meta_shapes, load_npz_state_dict)
 
 # %% auto #0
-__all__ = ['VQ_SIZES', 'VQConfig', 'vq_config', 'VQEncoder', 'VQDecoder', 'entropy_loss', 'VectorQuantizer', 'VQModel',
-           'vq_shapes', 'match_vq_preset', 'load_llamagen_vq', 'save_vq', 'load_vq', 'config_hash']
+__all__ = ['VQ_SIZES', 'LLAMAGEN_VQ_CHECKPOINTS', 'VQConfig', 'vq_config', 'VQEncoder', 'VQDecoder', 'entropy_loss',
+           'VectorQuantizer', 'VQModel', 'vq_shapes', 'match_vq_preset', 'llamagen_vq_checkpoint', 'load_llamagen_vq',
+           'save_vq', 'load_vq', 'config_hash']
 
 # %% ../nbs/20_tokenizer.ipynb #62815cab
 @dataclass
@@ -54,8 +55,7 @@ VQ_SIZES = {
 def vq_config(preset:str='VQ-16', # a name in `VQ_SIZES`
               **overrides)->VQConfig:
     "The config of a named preset, with `overrides` applied."
-    if preset not in VQ_SIZES: raise KeyError(f'unknown VQ preset {preset!r}; choose one of {list(VQ_SIZES)}')
-    return dataclasses.replace(VQ_SIZES[preset], **overrides)
+    return dataclasses.replace(get_preset(VQ_SIZES, preset, 'VQ preset'), **overrides)
 
 # %% ../nbs/20_tokenizer.ipynb #0ec8e251
 class VQEncoder(nn.Module):
@@ -228,12 +228,24 @@ def match_vq_preset(sd:dict, # a state dict
     if 'quantize.codebook_used' in sd: kw['usage_window'] = sd['quantize.codebook_used'].shape[0]
     return [n for n in VQ_SIZES if not state_dict_problems(vq_shapes(vq_config(n, **kw)), sd)]
 
-def load_llamagen_vq(src, # path to an official checkpoint (`vq_ds16_c2i.pt`), a checkpoint dict or a state dict
+LLAMAGEN_VQ_CHECKPOINTS = {'vq_ds16_c2i.pt': 'VQ-16', 'vq_ds8_c2i.pt': 'VQ-8'}
+
+def llamagen_vq_checkpoint(name:str='vq_ds16_c2i.pt', # a released file name
+                           path=None, # a local copy, used first
+                           sha256:str|None=None, # its expected sha256 (full or a prefix), if you have it; LlamaGen publishes none
+                           download:bool=True, # download from Hugging Face when no local copy is found
+                          )->Path:
+    "Local path of a released LlamaGen VQ tokenizer: `path`, the package cache, Hugging Face's cache, or a download from the Hub."
+    get_preset(LLAMAGEN_VQ_CHECKPOINTS, name, 'LlamaGen VQ checkpoint')
+    return weights_file(name, path=path, sha256=sha256, hf_repo='FoundationVision/LlamaGen', subdir='llamagen', download=download)
+
+def load_llamagen_vq(src, # path to an official checkpoint, a released name (`vq_ds16_c2i.pt`), a checkpoint dict or a state dict
                      preset:str='VQ-16', # name in `VQ_SIZES`
                      weights_only:bool=True, # safe unpickling (set False only for files you trust)
                      **overrides, # config fields that differ from the preset (e.g. `codebook_size`)
                     )->VQModel:
     "A `VQModel` in eval mode with the weights of a LlamaGen VQ checkpoint."
+    if isinstance(src, str) and src in LLAMAGEN_VQ_CHECKPOINTS and not Path(src).exists(): src = llamagen_vq_checkpoint(src)
     sd = read_state_dict(src, weights_only=weights_only)
     config = vq_config(preset, **overrides)
     problems = state_dict_problems(vq_shapes(config), sd)
@@ -243,7 +255,7 @@ def load_llamagen_vq(src, # path to an official checkpoint (`vq_ds16_c2i.pt`), a
                 f'no preset fits it (presets: {list(VQ_SIZES)}); is it a LlamaGen VQ checkpoint?')
         raise ValueError(f'checkpoint does not match VQ preset {preset!r}:\n  ' + '\n  '.join(problems) + f'\n{hint}')
     model = VQModel(config)
-    model.load_state_dict(sd)
+    model.load_state_dict(check_finite(sd, str(src) if isinstance(src, (str, Path)) else 'the VQ state dict'))
     return model.eval()
 
 # %% ../nbs/20_tokenizer.ipynb #bbe8fae5
@@ -261,7 +273,7 @@ def load_vq(path, # a file written by `save_vq`
     if ck.get('kind') != 'vq': raise ValueError(f'{path} is not an orderviz VQ checkpoint (kind={ck.get("kind")!r}); for LlamaGen files use load_llamagen_vq')
     c = ck['config']
     cfg = VQConfig(**{**c, 'encoder_ch_mult': tuple(c['encoder_ch_mult']), 'decoder_ch_mult': tuple(c['decoder_ch_mult'])})
-    model = VQModel(cfg); model.load_state_dict(ck['model'])
+    model = VQModel(cfg); model.load_state_dict(check_finite(ck['model'], str(path)))
     return model.eval()
 
 # %% ../nbs/20_tokenizer.ipynb #05be7ade

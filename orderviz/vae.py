@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
-from .core import seed_everything, save_checkpoint, load_checkpoint
+from .core import seed_everything, save_checkpoint, load_checkpoint, check_finite, get_preset, weights_file
 from .ae_blocks import (norm_layer, ResnetBlock, AttnBlock, Downsample, Upsample, read_state_dict, meta_shapes,
                                 state_dict_problems, load_npz_state_dict)
 
 # %% auto #0
-__all__ = ['MAR_LATENT_SCALE', 'VAE_SIZES', 'VAEConfig', 'vae_config', 'KLEncoder', 'KLDecoder', 'AutoencoderKL', 'vae_shapes',
-           'match_vae_preset', 'load_mar_vae', 'save_vae', 'load_vae']
+__all__ = ['MAR_LATENT_SCALE', 'VAE_SIZES', 'KL16_URL', 'VAEConfig', 'vae_config', 'KLEncoder', 'KLDecoder', 'AutoencoderKL',
+           'vae_shapes', 'match_vae_preset', 'kl16_checkpoint', 'load_mar_vae', 'save_vae', 'load_vae']
 
 # %% ../nbs/21_kl_vae.ipynb #a8b5b3c3
 MAR_LATENT_SCALE = 0.2325  # MAR's normaliser of KL-16 latents: `posterior.sample() * 0.2325` in training, `decode(z / 0.2325)` in sampling
@@ -50,8 +50,7 @@ VAE_SIZES = {
 def vae_config(preset:str='kl16', # a name in `VAE_SIZES`
                **overrides)->VAEConfig:
     "The config of a named preset, with `overrides` applied."
-    if preset not in VAE_SIZES: raise KeyError(f'unknown VAE preset {preset!r}; choose one of {list(VAE_SIZES)}')
-    return dataclasses.replace(VAE_SIZES[preset], **overrides)
+    return dataclasses.replace(get_preset(VAE_SIZES, preset, 'VAE preset'), **overrides)
 
 # %% ../nbs/21_kl_vae.ipynb #0d12272e
 class KLEncoder(nn.Module):
@@ -182,12 +181,23 @@ def match_vae_preset(sd:dict)->list[str]:
     kw = {'embed_dim': sd['post_quant_conv.weight'].shape[0]} if 'post_quant_conv.weight' in sd else {}
     return [n for n in VAE_SIZES if not state_dict_problems(vae_shapes(vae_config(n, **kw)), sd)]
 
-def load_mar_vae(src, # path to `kl16.ckpt`, a checkpoint dict or a state dict
+KL16_URL = 'https://www.dropbox.com/scl/fi/hhmuvaiacrarfg28qxhwz/kl16.ckpt?rlkey=l44xipsezc8atcffdp4q7mwmh&dl=1'
+
+def kl16_checkpoint(path=None, # a local copy of `kl16.ckpt`, used first
+                    root='pretrained_models/vae', # the official layout to look in: `<root>/kl16.ckpt`
+                    sha256:str|None=None, # its expected sha256 (full or a prefix), if you have it; MAR publishes none
+                    download:bool=True, # download from the official address when no local copy is found
+                   )->Path:
+    "Local path of MAR's `kl16.ckpt`: `path`, the official layout, the package cache, or a download."
+    return weights_file('kl16.ckpt', path=path, sha256=sha256, url=KL16_URL, subdir='mar', dirs=(Path(root),), download=download)
+
+def load_mar_vae(src, # path to `kl16.ckpt`, the name `'kl16.ckpt'` (found by `kl16_checkpoint`), a checkpoint dict or a state dict
                  preset:str='kl16', # name in `VAE_SIZES`
                  weights_only:bool=True, # safe unpickling (set False only for files you trust)
                  **overrides, # config fields that differ from the preset
                 )->AutoencoderKL:
     "An `AutoencoderKL` in eval mode with the weights of a MAR/LDM KL-VAE checkpoint."
+    if isinstance(src, str) and src == 'kl16.ckpt' and not Path(src).exists(): src = kl16_checkpoint()
     sd = {k: v for k, v in read_state_dict(src, weights_only=weights_only).items() if not k.startswith('loss.')}
     config = vae_config(preset, **overrides)
     problems = state_dict_problems(vae_shapes(config), sd)
@@ -196,7 +206,7 @@ def load_mar_vae(src, # path to `kl16.ckpt`, a checkpoint dict or a state dict
         hint = (f"it fits preset {fits[0]!r}: load_mar_vae(..., preset={fits[0]!r})" if fits else
                 f'no preset fits it (presets: {list(VAE_SIZES)}); is it an LDM/MAR AutoencoderKL checkpoint?')
         raise ValueError(f'checkpoint does not match VAE preset {preset!r}:\n  ' + '\n  '.join(problems) + f'\n{hint}')
-    model = AutoencoderKL(config); model.load_state_dict(sd)
+    model = AutoencoderKL(config); model.load_state_dict(check_finite(sd, str(src) if isinstance(src, (str, Path)) else 'the VAE state dict'))
     return model.eval()
 
 # %% ../nbs/21_kl_vae.ipynb #a9cb8e3f
@@ -214,5 +224,5 @@ def load_vae(path, # a file written by `save_vae`
     if ck.get('kind') != 'kl_vae': raise ValueError(f'{path} is not an orderviz KL-VAE checkpoint (kind={ck.get("kind")!r}); for MAR files use load_mar_vae')
     c = ck['config']
     cfg = VAEConfig(**{**c, **{k: tuple(c[k]) for k in ('ch_mult', 'enc_attn_resolutions', 'dec_attn_resolutions')}})
-    model = AutoencoderKL(cfg); model.load_state_dict(ck['model'])
+    model = AutoencoderKL(cfg); model.load_state_dict(check_finite(ck['model'], str(path)))
     return model.eval()
