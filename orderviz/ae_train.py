@@ -64,6 +64,7 @@ def published_prefix(name:str)->str|None:
     m = re.search(r'-([0-9a-f]{8,64})\.(?:pth?|ckpt|bin)$', Path(name).name)
     return m.group(1) if m else None
 
+# %% ../nbs/23_ae_train.ipynb #42467bf2
 def vgg_weights(path=None, # a local file; a torchvision-style name `...-<sha256 prefix>.pth` is hash-checked
                )->Path:
     "The VGG-16 weights of the perceptual loss: `path`, else torchvision's file from the package cache, torch hub's cache or a download."
@@ -73,6 +74,7 @@ def vgg_weights(path=None, # a local file; a torchvision-style name `...-<sha256
     except WeightsNotFoundError as e:
         raise WeightsNotFoundError(f'{e}. Or train without a perceptual loss (AutoencoderTrainer(..., perceptual=None)).') from None
 
+# %% ../nbs/23_ae_train.ipynb #b6b01b02
 class PerceptualLoss(nn.Module):
     "LPIPS-style distance on VGG-16 features; weights from a local file or torchvision's published VGG-16, hash-checked."
     layers = (3, 8, 15, 22, 29)  # indices of relu1_2, relu2_2, relu3_3, relu4_3, relu5_3 in torchvision's `vgg16().features`
@@ -204,6 +206,7 @@ def evaluate_recon(model:nn.Module, # a tokenizer with `reconstruct` (`VQModel`,
     if codes: out['codebook_usage'] = 100 * codebook_usage(torch.cat(codes), model.config.codebook_size)
     return out
 
+# %% ../nbs/23_ae_train.ipynb #37e61b94
 def one_per_class(dataset, # items `(image, label)`
                  )->torch.Tensor:
     "The first image of each class, in label order, stacked (N_classes, C, H, W)."
@@ -212,6 +215,7 @@ def one_per_class(dataset, # items `(image, label)`
         y = int(dataset[i][1]); first.setdefault(y, i)
     return torch.stack([dataset[first[y]][0] for y in sorted(first)])
 
+# %% ../nbs/23_ae_train.ipynb #a550dd51
 def recon_figure(model:nn.Module, # a tokenizer with `reconstruct`
                  images:torch.Tensor, # (N, C, H, W) in [-1, 1]
                  title:str='', # figure title

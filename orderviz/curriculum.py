@@ -72,10 +72,12 @@ class OrderSource(Callback):
         learn.batch = (x, labels, orders, tape)
         learn.log(random_ratio=r)
 
+# %% ../nbs/32_curriculum.ipynb #3129c442
 def output_loss(out:dict)->dict:
     "The Learner's loss function for the trainer modules (`GPTTrainer`, `MARTrainer`), whose output already holds the loss."
     return out
 
+# %% ../nbs/32_curriculum.ipynb #e5f054e9
 def ordered_collate(grid:int|tuple, # tokens per side, or (rows, columns)
                     spec='raster', # the orders of every batch
                     tape:bool=True, # the TAPE mask of every sample

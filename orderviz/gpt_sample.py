@@ -9,7 +9,7 @@ from typing import Callable
 import torch
 from .gpt import GPT
 from .orders import order_to_rank
-from .policy import (GenState, Generation, check_sampling, choose_cells, cfg_scale_at, guidance_on)
+from .policy import GenState, Generation, check_sampling, ask_policy, cfg_scale_at, guidance_on
 
 # %% auto #0
 __all__ = ['filter_logits', 'sample_logits', 'generate', 'generate_reference']
@@ -104,11 +104,8 @@ def generate(model:GPT, labels, # (B,) class labels (num_classes: the null class
             if policy is None: cell = fixed[:, t]  # (B,)
             else:
                 scorer = partial(_candidate_confidence, model, seq, lab, cells, cache, t, B, scale, temperature) if kv_cache else None
-                st = GenState(t, L, 1, rev, img, labels, feats, has_feats, _first_along(rank, rev >= 0), gen, model, 'gpt', scorer)
-                with torch.inference_mode(False), torch.no_grad(): answer = policy(st)
-                pick, sc = choose_cells(answer, st, a['policy_temperature'])
-                cell = pick.float().argmax(1)  # (B,)
-                if scores is not None and sc is not None: scores[:, t] = sc.masked_fill(st.known, float('nan'))
+                st = GenState(t, L, 1, rev.clone(), img.clone(), labels.clone(), feats, has_feats.clone(), _first_along(rank, rev >= 0), gen, model, 'gpt', scorer)
+                cell = ask_policy(policy, st, a['policy_temperature'], scores).float().argmax(1)  # (B,)
             cells[:, t] = cell.repeat(n // B)
             out = model.forward_steps(seq[:, :t], lab, cells[:, :t + 1], cache, start=t if kv_cache else 0, tape=tape,
                                       last=True, return_hidden=policy is not None)
@@ -123,6 +120,7 @@ def generate(model:GPT, labels, # (B,) class labels (num_classes: the null class
     finally: model.train(was_training)
     return Generation(img, cells[:B].clone(), rev, scores)
 
+# %% ../nbs/31_gpt_sample.ipynb #ef8af351
 def _sample(logits, a:dict, gen, t:int)->torch.Tensor:
     "One token per row, with the fix named if the logits are not finite."
     try: return sample_logits(logits, a['temperature'], a['top_k'], a['top_p'], gen)
@@ -131,6 +129,7 @@ def _sample(logits, a:dict, gen, t:int)->torch.Tensor:
         raise FloatingPointError(f'the model gave non-finite logits at step {t}: check its weights for NaN '
                                  f'(orderviz.core.check_finite) and the guidance scale') from e
 
+# %% ../nbs/31_gpt_sample.ipynb #6565cd20
 def generate_reference(model:GPT, labels, **kwargs)->Generation:
     "`generate` without a KV cache: a full forward pass over the whole prefix at every step (O(L^2))."
     return generate(model, labels, kv_cache=False, **kwargs)

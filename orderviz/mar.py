@@ -364,6 +364,7 @@ class MARConfig:
     @property
     def token_embed_dim(self)->int: return self.vae_embed_dim * self.patch_size ** 2
 
+# %% ../nbs/40_mar.ipynb #ba46b810
 def _dims(enc, depth, heads, dd, dw): return dict(encoder_embed_dim=enc, encoder_depth=depth, encoder_num_heads=heads,
                                                decoder_embed_dim=enc, decoder_depth=depth, decoder_num_heads=heads,
                                                diffloss_d=dd, diffloss_w=dw)
@@ -372,6 +373,7 @@ MAR_SIZES = {'tiny': MARConfig(**_dims(256, 4, 4, 3, 256)),
              'large': MARConfig(**_dims(1024, 16, 16, 8, 1280)),
              'huge': MARConfig(**_dims(1280, 20, 16, 12, 1536))}
 
+# %% ../nbs/40_mar.ipynb #dffc2614
 def mar_config(size:str='base', # a key of `MAR_SIZES`
                **overrides, # fields to change, e.g. `img_size=64, num_classes=10`
               )->MARConfig:
@@ -474,6 +476,7 @@ def _check_mask(self:MAR, mask, B):
     if B and (n != n[0]).any(): raise ValueError(f'every row must mask the same number of positions, got {n.tolist()}')
     return mask
 
+# %% ../nbs/40_mar.ipynb #d133d42a
 @patch
 def forward_mae_encoder(self:MAR, x, mask, class_embedding):
     "Encode the visible tokens (B, L, C) with the class in the buffer -> (B, buffer + visible, E)."
@@ -487,6 +490,7 @@ def forward_mae_encoder(self:MAR, x, mask, class_embedding):
         x = checkpoint(blk, x, use_reentrant=False) if self.config.grad_checkpointing and self.training else blk(x)
     return self.encoder_norm(x)                                             # (B, buf+visible, E)
 
+# %% ../nbs/40_mar.ipynb #8f5a6f30
 @patch
 def forward_mae_decoder(self:MAR, x, mask):
     "Decode (B, buffer + visible, E) into one condition per position (B, L, D)."
@@ -501,6 +505,7 @@ def forward_mae_decoder(self:MAR, x, mask):
     x = self.decoder_norm(x)                                                # (B, buf+L, D)
     return x[:, self.buffer_size:] + self.diffusion_pos_embed_learned      # (B, L, D)
 
+# %% ../nbs/40_mar.ipynb #54c6a95a
 @patch
 def predict_z(self:MAR, latents:torch.Tensor, # tokens (B, L, token_dim) or latent image (B, C, H, W)
               labels:torch.Tensor|None, # (B,) class ids; `num_classes` (or None) for the null class
@@ -513,6 +518,7 @@ def predict_z(self:MAR, latents:torch.Tensor, # tokens (B, L, token_dim) or late
     enc = self.forward_mae_encoder(x, mask, self.class_embedding(labels, x.shape[0], generator))  # (B, buf+visible, E)
     return self.forward_mae_decoder(enc, mask)                              # (B, L, D)
 
+# %% ../nbs/40_mar.ipynb #b4394469
 @patch
 def forward(self:MAR, latents, labels, mask): return self.predict_z(latents, labels, mask)
 
@@ -538,6 +544,7 @@ def _read_checkpoint(path, map_location):
     with torch.serialization.safe_globals([argparse.Namespace]):  # MAR's checkpoints keep their training arguments
         return load_checkpoint(path, map_location=map_location)
 
+# %% ../nbs/40_mar.ipynb #9c6af9f5
 def _check_state_dict(sd:dict, config:MARConfig, size:str):
     "Raise a ValueError listing missing, unexpected and mis-shaped keys against `config`."
     with torch.device('meta'): ref = {k: v.shape for k, v in MAR(config).state_dict().items()}
@@ -554,6 +561,7 @@ def _check_state_dict(sd:dict, config:MARConfig, size:str):
         hint = f'; the checkpoint has encoder width {E} and {n} encoder blocks' + (f": try size={fit[0]!r}" if fit and fit[0] != size else '')
     raise ValueError(f'checkpoint does not match the MAR config (size {size!r}): ' + '; '.join(msg) + hint)
 
+# %% ../nbs/40_mar.ipynb #0dd2dd8f
 def load_mar(path_or_state_dict, # checkpoint file, checkpoint dict, or a bare state dict
              size:str='base', # named size of the architecture (ignored for orderviz checkpoints, which store their config)
              ema:bool=True, # load `model_ema` (the EMA weights) rather than `model`
@@ -577,6 +585,7 @@ def load_mar(path_or_state_dict, # checkpoint file, checkpoint dict, or a bare s
     model.load_state_dict(check_finite(sd, str(path_or_state_dict) if isinstance(path_or_state_dict, (str, Path)) else 'the MAR state dict'))
     return model.to(map_location).eval()
 
+# %% ../nbs/40_mar.ipynb #11a45b64
 def save_mar(model:MAR, # the model to save
              path, # file to write (atomically)
              ema_state:dict|None=None, # EMA weights, stored as `model_ema`

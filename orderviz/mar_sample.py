@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np, torch
 from .orders import make_orders, order_to_rank
 from .mar import MAR
-from .policy import GenState, Generation, check_labels, check_sampling, choose_cells, cfg_scale_at, guidance_on, order_from_reveal
+from .policy import GenState, Generation, check_labels, check_sampling, ask_policy, cfg_scale_at, guidance_on, order_from_reveal
 
 # %% auto #0
 __all__ = ['mar_schedule', 'generate', 'check_reveal_steps', 'gt_injection_mse', 'gt_injection', 'plot_order_samples']
@@ -95,10 +95,8 @@ def generate(model:MAR, # the MAR model (put in eval mode while sampling)
             pick = _first_k_along(rank, known, counts[s])                        # (B, L)
             if policy is not None and s < num_iter - 1:
                 scorer = partial(_spread_confidence, model, z, known, B, scale, a['temperature'], g, confidence_draws)
-                st = GenState(s, num_iter, counts[s], rev, tokens, labels, z[:B], torch.ones_like(known), pick, g, model, 'mar', scorer)
-                with torch.inference_mode(False), torch.no_grad(): answer = policy(st)
-                pick, sc = choose_cells(answer, st, a['policy_temperature'])
-                if scores is not None and sc is not None: scores[:, s] = sc.masked_fill(known, float('nan'))
+                st = GenState(s, num_iter, counts[s], rev.clone(), tokens.clone(), labels.clone(), z[:B].clone(), torch.ones_like(known), pick.clone(), g, model, 'mar', scorer)
+                pick = ask_policy(policy, st, a['policy_temperature'], scores)
             new = _diffuse(model, z, pick, B, scale, a["temperature"], g)  # (N, C)
             if not torch.isfinite(new).all():
                 raise FloatingPointError(f'MAR produced non-finite latents at step {s}: check its weights for NaN (orderviz.core.check_finite)')
@@ -156,6 +154,7 @@ def gt_injection_mse(model:MAR, # the MAR model
     finally: model.train(was_training)
     return rows
 
+# %% ../nbs/41_mar_sample.ipynb #243b423f
 def gt_injection(model:MAR, # the MAR model
                  latents:torch.Tensor, # true latents (B, C, H, W) or tokens (B, L, C)
                  labels, # (B,) class ids

@@ -160,6 +160,7 @@ def moments_to_latents(vae, # an `orderviz.vae.AutoencoderKL` (only its latent s
     "A posterior draw (B, C, h, w) in the generator's units: MAR's training on cached VAE moments."
     return vae.latents_from_moments(*moments.chunk(2, dim=1), sample=True)
 
+# %% ../nbs/42_mar_train.ipynb #a9168cd5
 def _latent_source(latents, latents_tag, out:Path):
     "(codec, cache folder, latent_fn) for the demo's latents."
     from orderviz.data import mnist5k
@@ -177,6 +178,7 @@ def _latent_source(latents, latents_tag, out:Path):
     if not latents_tag: raise ValueError('name the latents of a custom encoder with latents_tag (it names their cache folder)')
     return latents, cache_latents(mnist5k('train'), latents.encode, out/f'mnist5k-train-{latents_tag}', meta=dict(encoder=latents_tag)), None
 
+# %% ../nbs/42_mar_train.ipynb #2892cd7f
 def mnist_mar_demo(out_dir, # folder for the latent caches (and nothing else)
                    steps:int=4, # optimiser steps
                    batch_size:int=16, # images per step

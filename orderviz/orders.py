@@ -191,6 +191,7 @@ def _radical_inverse(i:int, base:int)->float:
         f /= base; x += f * (i % base); i //= base
     return x
 
+# %% ../nbs/02_orders.ipynb #1ebb9981
 @register_order('halton')
 def halton(h, w, seed=None):
     "Halton points (base 2 for rows, base 3 for columns) scaled to the grid, first visits only."
@@ -202,6 +203,7 @@ def halton(h, w, seed=None):
     out += [p for p in range(h * w) if p not in seen]  # never needed on grids tested here: Halton points fill every cell
     return torch.tensor(out, dtype=torch.long)
 
+# %% ../nbs/02_orders.ipynb #0e88da14
 @register_order('fractal')
 def fractal(h, w, seed=None):
     "Midpoint of the grid, then midpoints of its quadrants, breadth first, down to single cells."
@@ -219,12 +221,14 @@ def fractal(h, w, seed=None):
         queue = [ch[k] for k in range(4) for ch in children if k < len(ch)]
     return torch.tensor(out, dtype=torch.long)
 
+# %% ../nbs/02_orders.ipynb #2e0b9c4b
 @register_order('random', random=True)
 def random(h, w, seed=None):
     "A uniformly random permutation (seeded when `seed` is given)."
     g = torch.Generator().manual_seed(seed) if seed is not None else None
     return torch.randperm(h * w, generator=g)
 
+# %% ../nbs/02_orders.ipynb #4ba1a566
 def random_orders(batch:int, # number of orders
                   h:int, w:int, # grid
                   generator:torch.Generator|None=None, # source of randomness (None: torch's global generator)

@@ -11,8 +11,8 @@ import torch, torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['CFG_SCHEDULES', 'check_sampling', 'check_labels', 'rar_cfg_scale', 'cfg_scale_at', 'guidance_on', 'GenState',
-           'pick_from_scores', 'choose_cells', 'Generation', 'order_from_reveal', 'first_unknown', 'nearest_unknown',
-           'confidence', 'FeatureNorm']
+           'pick_from_scores', 'choose_cells', 'ask_policy', 'Generation', 'order_from_reveal', 'first_unknown',
+           'nearest_unknown', 'confidence', 'FeatureNorm']
 
 # %% ../nbs/05_policy.ipynb #2a5c2436
 CFG_SCHEDULES = ('constant', 'linear', 'power-cosine')
@@ -168,7 +168,19 @@ def _check_pick(pick:torch.Tensor, state:GenState)->torch.Tensor:
         raise ValueError(f'the policy chose cell {p} of image {b} at step {state.step}, but it is already generated')
     return pick
 
-# %% ../nbs/05_policy.ipynb #8845a8b9
+# %% ../nbs/05_policy.ipynb #445cd899
+def ask_policy(policy, # `policy(GenState)` -> cells, a bool map or scores
+               state:GenState, # the state of this step
+               temperature:float=0.0, # policy temperature for score answers
+               scores:torch.Tensor|None=None, # (B, n_steps, L) record to fill at `state.step` (NaN at known cells), or None
+              )->torch.Tensor:
+    "The cells (B, L) bool the policy chose for this step, checked."
+    with torch.inference_mode(False), torch.no_grad(): answer = policy(state)
+    pick, sc = choose_cells(answer, state, temperature)
+    if scores is not None and sc is not None: scores[:, state.step] = sc.masked_fill(state.known, float('nan'))
+    return pick
+
+# %% ../nbs/05_policy.ipynb #66190cfe
 class Generation(NamedTuple):
     "What a sampler returns."
     tokens:torch.Tensor # GPT: (B, L) token ids in raster layout; MAR: (B, C, H, W) latents
@@ -187,7 +199,7 @@ def order_from_reveal(reveal_steps:torch.Tensor, # (B, L) step of each cell
     tie = torch.arange(L, device=reveal_steps.device).expand(B, -1) if tie is None else tie
     return (reveal_steps * L + tie).argsort(1)
 
-# %% ../nbs/05_policy.ipynb #fb3556bb
+# %% ../nbs/05_policy.ipynb #c9842ab6
 def first_unknown(state:GenState)->torch.Tensor:
     "Policy: the first `count` unknown cells in raster order."
     L = state.reveal_steps.shape[1]
@@ -207,12 +219,12 @@ def nearest_unknown(state:GenState)->torch.Tensor:
     dist = d.float().expand(B, L, L).masked_fill(~src[:, None, :], math.inf).amin(-1)  # (B, L) to the nearest source cell
     return -(dist + torch.arange(L, device=r.device) / L)  # ties: the lower cell
 
-# %% ../nbs/05_policy.ipynb #e13abad1
+# %% ../nbs/05_policy.ipynb #9c610d46
 def confidence(state:GenState)->torch.Tensor:
     "Policy: scores = the model's confidence at each cell (`GenState.confidence`)."
     return state.confidence()
 
-# %% ../nbs/05_policy.ipynb #41a0141e
+# %% ../nbs/05_policy.ipynb #dec436b0
 class FeatureNorm:
     "An example policy that reads features, on either backbone: score each cell by the largest feature norm among its 8-neighbours that have features."
     def __call__(self, state:GenState)->torch.Tensor:

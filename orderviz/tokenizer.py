@@ -219,6 +219,7 @@ def decode_codes(self:VQModel, codes:torch.Tensor, # token ids (B, h*w) in raste
 # %% ../nbs/20_tokenizer.ipynb #c37e44f3
 def vq_shapes(config:VQConfig)->dict: return meta_shapes(lambda: VQModel(config))
 
+# %% ../nbs/20_tokenizer.ipynb #07a4f444
 def match_vq_preset(sd:dict, # a state dict
                    )->list[str]:
     "Names of the presets whose architecture fits `sd` (codebook size, code dim and image channels taken from `sd`)."
@@ -230,6 +231,7 @@ def match_vq_preset(sd:dict, # a state dict
 
 LLAMAGEN_VQ_CHECKPOINTS = {'vq_ds16_c2i.pt': 'VQ-16', 'vq_ds8_c2i.pt': 'VQ-8'}
 
+# %% ../nbs/20_tokenizer.ipynb #68160131
 def llamagen_vq_checkpoint(name:str='vq_ds16_c2i.pt', # a released file name
                            path=None, # a local copy, used first
                            sha256:str|None=None, # its expected sha256 (full or a prefix), if you have it; LlamaGen publishes none
@@ -239,6 +241,7 @@ def llamagen_vq_checkpoint(name:str='vq_ds16_c2i.pt', # a released file name
     get_preset(LLAMAGEN_VQ_CHECKPOINTS, name, 'LlamaGen VQ checkpoint')
     return weights_file(name, path=path, sha256=sha256, hf_repo='FoundationVision/LlamaGen', subdir='llamagen', download=download)
 
+# %% ../nbs/20_tokenizer.ipynb #8c0a46ac
 def load_llamagen_vq(src, # path to an official checkpoint, a released name (`vq_ds16_c2i.pt`), a checkpoint dict or a state dict
                      preset:str='VQ-16', # name in `VQ_SIZES`
                      weights_only:bool=True, # safe unpickling (set False only for files you trust)
