@@ -14,9 +14,10 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['STALE_TMP_SECONDS', 'default_device', 'seed_everything', 'num_threads', 'atomic_open', 'save_json', 'load_json',
-           'save_yaml', 'load_yaml', 'config_dict', 'save_checkpoint', 'load_checkpoint', 'check_finite', 'get_preset',
-           'cache_root', 'weights_dir', 'file_sha256', 'WeightsNotFoundError', 'WeightsHashError', 'check_sha256',
-           'weights_file', 'project_root', 'runs_root', 'changed_params', 'run_name', 'provenance', 'Run']
+           'save_yaml', 'load_yaml', 'config_dict', 'save_checkpoint', 'UnsafeCheckpointError', 'load_checkpoint',
+           'check_finite', 'get_preset', 'cache_root', 'weights_dir', 'file_sha256', 'WeightsNotFoundError',
+           'WeightsHashError', 'check_sha256', 'weights_file', 'project_root', 'runs_root', 'changed_params',
+           'run_name', 'provenance', 'Run']
 
 # %% ../nbs/00_core.ipynb #1f371cf8
 def default_device(use_cuda:bool=True, # use CUDA when it is available
@@ -151,12 +152,15 @@ def save_checkpoint(path, # file to write (atomically)
     return Path(path)
 
 # %% ../nbs/00_core.ipynb #ee20edec
+class UnsafeCheckpointError(pickle.UnpicklingError, ValueError):
+    "A file that a weights-only load refuses: it holds Python objects whose unpickling could run code."
+
 def _load_error(path:Path, e:Exception)->Exception:
     "What is wrong with a file `torch.load` could not read."
     msg = str(e)
     if isinstance(e, RuntimeError) and ('device' in msg or 'CUDA' in msg): return e   # a map_location problem, not the file's
     if found := sorted(set(re.findall(r'GLOBAL ([\w.]+)', msg))):
-        return ValueError(f'{path} refused: it holds Python objects a safe (weights-only) load does not allow ({", ".join(found)}); '
+        return UnsafeCheckpointError(f'{path} refused: it holds Python objects a safe (weights-only) load does not allow ({", ".join(found)}); '
                           'a checkpoint must hold only tensors, numbers, strings and containers. Loading it anyway could run '
                           'code from the file: re-create it from its source instead')
     if path.stat().st_size == 0: return ValueError(f'{path} is empty: its writer was probably killed before writing anything')
