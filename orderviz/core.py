@@ -281,7 +281,8 @@ def _download(url:str, dst:Path, sha256:str|None)->Path:
     "Fetch `url` into `dst` atomically; a hash mismatch leaves nothing behind."
     import urllib.request
     h = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=60) as r, atomic_open(dst, 'wb') as f:
+    req = urllib.request.Request(url, headers={'User-Agent': 'Wget/1.16 (linux-gnu)'})  # the address MAR publishes (Dropbox) wants a download client
+    with urllib.request.urlopen(req, timeout=60) as r, atomic_open(dst, 'wb') as f:
         for chunk in iter(lambda: r.read(1 << 20), b''): h.update(chunk); f.write(chunk)
         if sha256 and not h.hexdigest().startswith(sha256):
             raise WeightsHashError(f'{url} gave a file with sha256 {h.hexdigest()}, expected {sha256}...: '
