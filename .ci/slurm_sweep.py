@@ -2,6 +2,7 @@
 notebooks, cancel one with `scancel` (Slurm sends SIGTERM: the run records itself as interrupted) and kill the other's
 process with SIGKILL (as a crash or the OOM killer would: nothing is recorded, and `orderviz status` reports it lost
 once Slurm no longer knows its job); run the sweep again and see that only those two execute; then all four are done.
+Last, one run submitted alone with `orderviz run --slurm`.
 
     python .ci/slurm_sweep.py [.ci/sweep_e01.yaml]     # needs a running Slurm (.ci/slurm up) and $ORDERVIZ_RUNS
 
@@ -9,7 +10,8 @@ Prints every command and its output; exits non-zero when a check fails.
 """
 import os, sys, time, signal, subprocess
 from pathlib import Path
-from orderviz.runs import load_sweep, plan_sweep, slurm_jobs
+from orderviz.core import Run
+from orderviz.runs import load_sweep, plan_sweep, slurm_jobs, run_status
 
 def sh(*cmd)->str:
     "Run a command, echo it with its output; stop on failure."
@@ -70,6 +72,12 @@ def main(sweep:str):
         a = r.info['attempts']
         check([x['job_id'] for x in a] == [jobs[r.path.name]], f'{r.path.name}: the stopped attempt is kept in run.json ({a[0]["status"]}, job {a[0]["job_id"]})')
     sh('orderviz', 'status', '--sweep', sweep)
+
+    print('\n== 4. one run as a batch job: orderviz run --slurm', flush=True)
+    out = sh('orderviz', 'run', sw['experiment'], '--params', 'grid=4 steps=4 orders=raster n_random=2', '--slurm', '--cpus', '1', '--mem_gb', '1')
+    one = Run(out.splitlines()[0].split(': ', 1)[1])
+    wait_for(f'{one.path.name} finished', lambda: run_status(one) not in ('pending', 'running'), poll=2)
+    check(run_status(one) == 'done' and one.info['host'] and one.info['pid'], f'{one.path.name}: {run_status(one)}, executed by pid {one.info["pid"]} on {one.info["host"]} in job {one.info["job_id"]}')
     print('slurm sweep: all checks passed', flush=True)
 
 if __name__ == '__main__':
