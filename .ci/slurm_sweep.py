@@ -8,7 +8,7 @@ Last, one run submitted alone with `orderviz run --slurm`.
 
 Prints every command and its output; exits non-zero when a check fails.
 """
-import os, sys, time, signal, subprocess
+import os, sys, time, shlex, signal, subprocess
 from pathlib import Path
 from orderviz.core import Run
 from orderviz.runs import load_sweep, plan_sweep, slurm_jobs, run_status
@@ -16,7 +16,7 @@ from orderviz.runs import load_sweep, plan_sweep, slurm_jobs, run_status
 def sh(*cmd)->str:
     "Run a command, echo it with its output; stop on failure."
     t = time.time()
-    print(f'$ {" ".join(cmd)}', flush=True)
+    print(f'$ {shlex.join(cmd)}', flush=True)
     p = subprocess.run(cmd, capture_output=True, text=True)
     out = (p.stdout + p.stderr).rstrip()
     if out: print(out, flush=True)
@@ -48,12 +48,21 @@ def main(sweep:str):
 
     print('\n== 2. stop the two slow jobs while their notebooks run: scancel one, SIGKILL the other', flush=True)
     cancel, kill = [runs()[i] for i in slow]
-    for r in (cancel, kill):
-        wait_for(f'{r.path.name} executing its notebook', lambda: r.info.get('status') == 'running' and (r.path/'executed.ipynb').exists())
-    sh('squeue')
-    sh('scancel', cancel.info['job_id'])
-    print(f'$ kill -KILL {kill.info["pid"]}   # the process executing {kill.path.name} (job {kill.info["job_id"]}, from its run.json)', flush=True)
-    os.kill(kill.info['pid'], signal.SIGKILL)
+    def stop(r):
+        "Stop a run's job as soon as its notebook executes: the first with scancel, the second with SIGKILL to its process."
+        if r.info.get('status') != 'running' or not (r.path/'executed.ipynb').exists(): return False
+        sh('squeue')
+        if r is cancel: sh('scancel', r.info['job_id'])
+        else:
+            print(f'$ kill -KILL {r.info["pid"]}   # the process executing {r.path.name} (job {r.info["job_id"]}, from its run.json)', flush=True)
+            os.kill(r.info['pid'], signal.SIGKILL)
+        return True
+    todo, t = [cancel, kill], time.time()
+    while todo:
+        if time.time() - t > 600: raise SystemExit(f'FAILED: waited 600 s for {", ".join(r.path.name for r in todo)} to execute')
+        todo = [r for r in todo if not stop(r)]
+        time.sleep(0.5)
+    print(f'  both slow runs stopped while their notebooks ran: after {time.time() - t:.0f} s', flush=True)
     ids = {r.info['job_id'] for r in runs()}
     wait_for('no job of the sweep left in squeue', lambda: not ids & set(slurm_jobs() or {}), poll=2)
     sh('orderviz', 'status', '--sweep', sweep)
