@@ -155,13 +155,16 @@ def curves(df:pd.DataFrame, # from `load_runs`
 def plot_lines(c:pd.DataFrame, # long table from `curves`: one line per `run_id`, named by `label`
                title:str, xlabel:str, ylabel:str, # what the figure shows
                legend:str='order', # legend title
+               looks:dict|None=None, # `{label: order name}` whose look a label takes (e.g. a label with a number added)
                ax=None, # axes to draw on; `None`: a new figure
                **kwargs, # passed to `sns.lineplot` (e.g. `errorbar`)
               ):
     "Seaborn lines, one `order_styles` look per label (colour, dashes, markers), legend outside on the right."
     if ax is None: _, ax = plt.subplots(figsize=(6.5, 3.6))
     labels = list(dict.fromkeys(c['label']))
-    st = order_styles(labels)
+    keys = [(looks or {}).get(l, l) for l in labels]
+    keys = keys if len(set(keys)) == len(keys) else labels               # two curves of one order: each label its own look
+    st = dict(zip(labels, order_styles(keys).values()))
     sns.lineplot(data=c, x='x', y='y', hue='label', style='label', units='run_id', estimator=None, ax=ax,
                  palette={l: st[l]['color'] for l in labels}, dashes={l: _DASHES[st[l]['ls']] for l in labels},
                  markers={l: st[l]['marker'] for l in labels}, markevery=0.1, ms=4, **kwargs)
@@ -203,9 +206,10 @@ def plot_recognizability(df:pd.DataFrame, # from `load_runs`
     "Recognizability curves against the fraction of cells generated, AUC in the legend."
     c = curves(df, 'recognizability', 'fraction', which, label)
     auc = {r['run_id']: r['recognizability'][f'auc_{which}'] for _, r in df.iterrows() if isinstance(r.get('recognizability'), dict)}
-    c['label'] = [f'{l} (AUC {auc[i]:.3f})' for i, l in zip(c.run_id, c.label)]
+    named = [f'{l} (AUC {auc[i]:.3f})' for i, l in zip(c.run_id, c.label)]
+    looks = dict(zip(named, c.label)); c['label'] = named
     fig = plot_lines(c, f'recognizability: {which} of the classifier on partial images', 'fraction of cells generated',
-                     f'{which} of the classifier', legend=f'{label} (area under curve)', ax=ax)
+                     f'{which} of the classifier', legend=f'{label} (area under curve)', looks=looks, ax=ax)
     fig.axes[0].set_ylim(0, 1.02)
     return fig
 
