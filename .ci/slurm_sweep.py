@@ -87,6 +87,7 @@ def main(sweep:str):
     one = Run(out.splitlines()[0].split(': ', 1)[1])
     wait_for(f'{one.path.name} finished', lambda: run_status(one) not in ('pending', 'running'), poll=2)
     check(run_status(one) == 'done' and one.info['host'] and one.info['pid'], f'{one.path.name}: {run_status(one)}, executed by pid {one.info["pid"]} on {one.info["host"]} in job {one.info["job_id"]}')
+    wait_for('every job ended in Slurm', lambda: not slurm_jobs(), poll=2)
     print('slurm sweep: all checks passed', flush=True)
 
 if __name__ == '__main__':
