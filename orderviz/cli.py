@@ -23,8 +23,9 @@ COMMANDS = {
 }
 
 # the registered orders, for `orders --help` without importing torch; a test checks it against `orderviz.orders.order_names()`
-ORDER_NAMES = ['raster', 'column-major', 'snake', 'reverse', 'zigzag', 'diagonal', 'spiral', 'center-spiral', 'edge-spiral',
-               'stride-2', 'multiscale', 'blockwise', 'center-out', 'halton', 'fractal', 'random']
+ORDER_NAMES = ['raster', 'column-major', 'snake', 'reverse', 'zigzag', 'diagonal', 'spiral', 'spiral-out',
+               'rings-in', 'center-spiral', 'edge-spiral', 'center-perturb', 'stride-2', 'multiscale',
+               'multiscale-center', 'blockwise', 'random-blocks', 'random-in-blocks', 'halton', 'fractal', 'random']
 
 # %% ../nbs/90_cli.ipynb #9e9d7f02
 def _signature_only(name:str):
