@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_site.ipynb #a6471f5a
 from __future__ import annotations
-import os, re, sys, html, json, time, shutil, tempfile, contextlib, configparser
+import os, re, sys, html, json, math, time, shutil, tempfile, contextlib, configparser
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urldefrag
@@ -13,9 +13,9 @@ from .core import atomic_open, project_root, runs_root, load_json
 
 # %% auto #0
 __all__ = ['nb_title', 'directives', 'doc_cells', 'skip_flags', 'execute_notebook', 'execute_notebooks', 'render_notebook', 'esc',
-           'href', 'html_table', 'status_badge', 'gallery', 'page', 'featured_run', 'run_body', 'experiment_body',
-           'results_pages', 'page_tags', 'performance_body', 'build_site', 'broken_links', 'write_quarto_results',
-           'site_cli']
+           'href', 'html_table', 'status_badge', 'gallery', 'page', 'featured_run', 'training_figure', 'run_body',
+           'experiment_body', 'results_pages', 'page_tags', 'performance_body', 'build_site', 'broken_links',
+           'write_quarto_results', 'site_cli']
 
 # %% ../nbs/04_site.ipynb #dcd8d7fb
 def nb_title(nb)->tuple[str, str]:
@@ -197,7 +197,39 @@ def _copy_run(r, dst:Path, raw_notebook:bool=True)->dict:
     figs = sorted(p for p in (r.path/'figures').iterdir() if p.suffix.lower() in _FIGS) if (r.path/'figures').is_dir() else []
     for p in figs: (dst/'figures').mkdir(exist_ok=True); shutil.copy(p, dst/'figures'/p.name)
     got['figures'] = [p.name for p in figs]
+    if 'training.png' not in got['figures'] and training_figure(r.path/'metrics.jsonl', dst/'figures'/'training.png'):
+        got['figures'].append('training.png')
     return got
+
+def _log_rows(path:Path)->list:
+    "The readable rows of a `metrics.jsonl` (a line cut short by a kill is skipped)."
+    rows = []
+    for line in path.read_text(encoding='utf-8').splitlines() if path.is_file() else []:
+        try: row = json.loads(line)
+        except ValueError: continue
+        if isinstance(row, dict) and isinstance(row.get('step'), (int, float)): rows.append(row)
+    return rows
+
+def training_figure(log, # a run's `metrics.jsonl`
+                    out, # the PNG to write
+                    keys:int=4, # at most this many numeric columns, loss-like ones first
+                   )->bool:
+    "Draw a training log's curves against the step, one panel per column (loss, val_*, accuracy...); False when there is nothing to draw."
+    rows = _log_rows(Path(log))
+    skip = {'step', 'epoch', 'time', 'skipped', 'lr', 'images_per_s'}
+    cols = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in skip and sum(isinstance(r.get(k), (int, float)) for r in rows) >= 2]
+    cols = sorted(cols, key=lambda k: ('loss' not in k, not k.startswith('val'), k))[:keys]
+    if len(rows) < 2 or not cols: return False
+    import matplotlib; matplotlib.use('Agg', force=False)
+    import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(1, len(cols), figsize=(3.2 * len(cols), 2.6), squeeze=False)
+    for ax, k in zip(axs[0], cols):
+        pts = [(r['step'], r[k]) for r in rows if isinstance(r.get(k), (int, float)) and math.isfinite(r[k])]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker='.', ms=3, lw=1)
+        ax.set(title=k, xlabel='step'); ax.grid(alpha=.3)
+    fig.suptitle(f'training log ({len(rows)} rows of {Path(log).name})', fontsize=9); fig.tight_layout()
+    Path(out).parent.mkdir(parents=True, exist_ok=True); fig.savefig(out, dpi=80); plt.close(fig)
+    return True
 
 def _run_links(files:dict, up:tuple=())->str:
     "Links to a run's executed notebook, parameters and provenance, from `up` (path segments to the run's folder)."
