@@ -12,7 +12,7 @@ from pathlib import Path
 import torch, torch.nn as nn
 from torch.utils.data import DataLoader, TensorDataset
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from orderviz.core import Run, seed_everything
+from orderviz.core import Run, seed_everything, num_threads
 from orderviz.learner import Learner, TrainConfig
 
 def model_and_data(n:int, bs:int):
@@ -55,16 +55,16 @@ def main():
     ap.add_argument('--threads', type=int, default=1, help='torch intra-op threads')
     ap.add_argument('--no-progress', action='store_true', help='run the Learner without its progress bar')
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
     root = Path(tempfile.mkdtemp())
     try:
-        bare(20, a.bs, 1e-3); learner(20, a.bs, 1e-3, root, False)   # warm-up
-        b, l = [], []
-        n = a.steps * a.bs
-        for i in range(a.repeats):
-            b.append(bare(a.steps, a.bs, 1e-3)); l.append(learner(a.steps, a.bs, 1e-3, root, not a.no_progress))
-            print(f'repeat {i}: wall img/s bare {n / b[-1].w:8.0f} Learner {n / l[-1].w:8.0f} ratio {b[-1].w / l[-1].w:.3f} | '
-                  f'CPU-time img/s bare {n / b[-1].c:8.0f} Learner {n / l[-1].c:8.0f} ratio {b[-1].c / l[-1].c:.3f}', file=sys.stderr, flush=True)
+        with num_threads(a.threads):
+            bare(20, a.bs, 1e-3); learner(20, a.bs, 1e-3, root, False)   # warm-up
+            b, l = [], []
+            n = a.steps * a.bs
+            for i in range(a.repeats):
+                b.append(bare(a.steps, a.bs, 1e-3)); l.append(learner(a.steps, a.bs, 1e-3, root, not a.no_progress))
+                print(f'repeat {i}: wall img/s bare {n / b[-1].w:8.0f} Learner {n / l[-1].w:8.0f} ratio {b[-1].w / l[-1].w:.3f} | '
+                      f'CPU-time img/s bare {n / b[-1].c:8.0f} Learner {n / l[-1].c:8.0f} ratio {b[-1].c / l[-1].c:.3f}', file=sys.stderr, flush=True)
     finally: shutil.rmtree(root, ignore_errors=True)
     print(f'model: MLP 256-512-512-10, batch {a.bs}, {a.steps} steps per run, {a.repeats} runs each, {a.threads} thread(s), torch {torch.__version__}')
     for kind in ('w', 'c'):

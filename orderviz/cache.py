@@ -91,6 +91,7 @@ def _encode_into(out:Path, tokenizer, encode, dataset, done:int, batch_size:int,
         bar.update(len(x))
     bar.close(); tokenizer.train(was)
 
+# %% ../nbs/22_token_cache.ipynb #ab523bc5
 def extract_codes(tokenizer, # a `VQModel` (codes) or an `AutoencoderKL` (posterior moments)
                   dataset, # items `(image (C, H, W) in [-1, 1], label)`
                   out_dir, # cache folder: created, or resumed when it holds an incomplete cache of the same kind and data

@@ -11,7 +11,7 @@ from .learner import Callback
 from .orders import make_orders
 
 # %% auto #0
-__all__ = ['TAPE_MODES', 'rar_random_ratio', 'batch_orders', 'OrderSource', 'output_loss', 'ordered_collate']
+__all__ = ['TAPE_MODES', 'rar_random_ratio', 'batch_orders', 'OrderSource', 'output_loss', 'trained_submodule', 'ordered_collate']
 
 # %% ../nbs/32_curriculum.ipynb #5efd3df9
 def rar_random_ratio(step:float, # training step (or epoch)
@@ -78,6 +78,19 @@ class OrderSource(Callback):
 def output_loss(out:dict)->dict:
     "The Learner's loss function for the trainer modules (`GPTTrainer`, `MARTrainer`), whose output already holds the loss."
     return out
+
+def trained_submodule(learn, # a Learner whose model is a trainer module
+                      name:str, # the trainer's attribute holding the model, e.g. 'gpt' or 'mar'
+                      ema:bool=True, # use the EMA weights when the Learner has an EMA
+                     ):
+    "The trained model `learn.model.<name>` (a copy with the EMA weights when there is an EMA), in eval mode."
+    import copy
+    m = getattr(learn.model, name)
+    if not (ema and learn.ema is not None): return m.eval()
+    sd = {k[len(name) + 1:]: v for k, v in learn.ema.state_dict(learn.model).items() if k.startswith(name + '.')}
+    out = copy.deepcopy(m)
+    out.load_state_dict(sd)
+    return out.eval()
 
 # %% ../nbs/32_curriculum.ipynb #e5f054e9
 def ordered_collate(grid:int|tuple, # tokens per side, or (rows, columns)
