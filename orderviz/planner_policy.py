@@ -176,17 +176,18 @@ def order_gains(model, tokens:torch.Tensor, labels:torch.Tensor, # the body, tru
 def sample_with(model, # the body
                 tokenizer, # a VQ model with `decode_codes`
                 labels:torch.Tensor, # (N,) classes to sample
-                make, # `make(lo, hi) -> dict` of `generate` settings (`order`, `policy`, ...) for images lo..hi-1
+                make, # `make(lo, hi) -> dict` of `generate` settings (`order`, `policy`, `cfg_scale`, ...) for images lo..hi-1
                 batch_size:int=100, # images per `generate` call
-                seed:int=0, # batch j is sampled with seed + j
+                seed:int=0, # batch j is sampled with `orderviz.sample_sets.batch_seed(seed, j)`
                )->dict:
-    "Samples of one policy: `images` (N, C, H, W) in [-1, 1], `tokens`, `reveal_steps` and planning `calls` per image (cells per step for a cell policy, 0 for a fixed order)."
+    "Samples of one policy: `images` (N, C, H, W) in [-1, 1], `tokens`, `reveal_steps` and planning `calls` per image (one per step for a cell policy, 0 for a fixed order)."
     from orderviz.gpt_sample import generate
+    from orderviz.sample_sets import batch_seed
     parts = []
     for j, lo in enumerate(range(0, len(labels), batch_size)):
         hi = min(lo + batch_size, len(labels))
         kw = make(lo, hi)
-        g = generate(model, labels[lo:hi], seed=seed + j, **kw)
+        g = generate(model, labels[lo:hi], seed=batch_seed(seed, j), **kw)
         pol = kw.get('policy')
         calls = torch.tensor(pol.calls) if isinstance(pol, BlockPolicy) else torch.full((hi - lo,), g.tokens.shape[1] if pol else 0)
         parts.append((tokenizer.decode_codes(g.tokens).clamp(-1, 1), g.tokens, g.reveal_steps, calls))
@@ -196,20 +197,22 @@ def sample_with(model, # the body
 @torch.no_grad()
 def image_scores(samples:dict, # from `sample_with`
                  labels:torch.Tensor, # (N,) their classes
-                 reference:torch.Tensor, # (M, C, H, W) real images in [-1, 1] (the FID reference)
+                 reference, # real images (anything `orderviz.metrics.evaluate` reads, e.g. `mnist5k('train')`)
                  decode_fn, # `decode_fn(tokens) -> images`, for the recognizability of partial samples
+                 metrics=('fid', 'kid'), # torch-fidelity metrics on the mnist5k classifier's features
                  classifier=None, # a classifier of images; None: the shipped mnist5k one
                  points:int=9, # recognizability points along the generation
                 )->dict:
-    "`fid` (mnist5k features), `accuracy` of the classifier on the samples and the areas under the recognizability curves."
+    "The `metrics` (mnist5k features), the classifier's `accuracy` on the samples and the areas under the recognizability curves."
     from orderviz.classifier import load_classifier
     from orderviz.metrics import evaluate
     from orderviz.recognizability import recognizability
     clf = classifier or load_classifier()
-    fid = evaluate(samples['images'], reference, metrics=('fid',), extractor='mnist5k', device='cpu')['fid']
+    ev = evaluate(samples['images'], reference, metrics=metrics, extractor='mnist5k', device='cpu', kid_subset_size=min(1000, len(labels)))
     acc = (clf(samples['images']).argmax(1) == labels).float().mean().item()
     rec = recognizability(samples['tokens'], samples['reveal_steps'], decode_fn, clf, labels, steps=points)
-    return dict(fid=float(fid), accuracy=acc, auc_accuracy=rec.auc_accuracy, auc_confidence=rec.auc_confidence, recognizability=rec.to_dict())
+    return dict({k: float(v) for k, v in ev.items() if k != 'eval'}, accuracy=acc, auc_accuracy=rec.auc_accuracy,
+                auc_confidence=rec.auc_confidence, recognizability=rec.to_dict())
 
 # %% ../nbs/72_planner_policy.ipynb #78c5f4bf
 @torch.no_grad()
@@ -233,16 +236,17 @@ def experiment_tokens(tokenizer:str, # 'demo' (the shipped tokenizer and caches)
                       n_train:int=0, n_val:int=0, # images of the mnist5k splits to encode (0: all); the shipped caches hold all
                       seed:int=0, # seed of an untrained tokenizer
                      )->tuple:
-    "`(tokenizer, train_cache, val_cache)`: a VQ model and token caches of the mnist5k training and validation images."
+    "`(tokenizer, train_cache, val_cache, source)`: a VQ model, token caches of the mnist5k training and validation images, and 'demo' or 'untrained'."
     import importlib.util
     if tokenizer not in ('demo', 'untrained', 'auto'): raise ValueError(f"tokenizer must be 'demo', 'untrained' or 'auto', got {tokenizer!r}")
     shipped = importlib.util.find_spec('orderviz.demo') is not None
     if tokenizer == 'demo' or (tokenizer == 'auto' and (shipped or preset == 'full')):
         if not shipped: raise ValueError('the shipped mnist5k tokenizer (orderviz.demo) is not in this checkout: merge it, or run the smoke preset with tokenizer="untrained"')
-        from orderviz.demo import demo_tokens
-        return demo_tokens()
+        from orderviz.demo import demo_model, demo_caches
+        vq = demo_model('vq')
+        return (vq, *demo_caches(vq), 'demo')
     if preset == 'full': raise ValueError('the full preset needs the shipped tokenizer: an untrained one makes numbers that mean nothing')
-    return _untrained_tokens(Path(cache_dir), n_train, n_val, seed)
+    return (*_untrained_tokens(Path(cache_dir), n_train, n_val, seed), 'untrained')
 
 # %% ../nbs/72_planner_policy.ipynb #fe23c860
 def _untrained_tokens(cache_dir:Path, n_train:int, n_val:int, seed:int)->tuple:
