@@ -10,7 +10,6 @@ from fastcore.basics import patch
 import torch, torch.nn as nn, torch.nn.functional as F
 from timm.models.vision_transformer import Block
 from torch.utils.data import DataLoader
-from .core import save_checkpoint, load_checkpoint, check_finite
 from .curriculum import output_loss
 from .learner import Learner, TrainConfig
 from .order_head import OrderHead, order_head_config, zscore
@@ -18,9 +17,8 @@ from .orders import order_to_rank
 from .planner import block_cells, blocks_to_order
 
 # %% auto #0
-__all__ = ['BUDGETS', 'PLANNER_OBJECTIVES', 'PlannerConfig', 'BlockPlanner', 'planner_for', 'save_planner', 'load_planner',
-           'budget_targets', 'context_features', 'rank_agreement', 'PlannerTrainer', 'train_planner',
-           'planner_calibration']
+__all__ = ['BUDGETS', 'PLANNER_OBJECTIVES', 'PlannerConfig', 'BlockPlanner', 'planner_for', 'budget_targets', 'context_features',
+           'rank_agreement', 'PlannerTrainer', 'train_planner', 'planner_calibration']
 
 # %% ../nbs/71_planner_train.ipynb #355ccee7
 BUDGETS = (1, 2, 4)
@@ -120,18 +118,6 @@ def planner_for(gpt:nn.Module, # the body, an `orderviz.gpt.GPT`
     c = gpt.config
     return BlockPlanner(PlannerConfig(grid=gpt.grid, block=block, feature_dim=c.dim, token_dim=c.dim, num_classes=c.num_classes,
                                       core_steps=core_steps, **kwargs))
-
-def save_planner(path, planner:BlockPlanner, **state):
-    "Save a planner (config and weights) and any extra `state`."
-    return save_checkpoint(path, config=planner.config, model=planner.state_dict(), kind='block_planner', **state)
-
-def load_planner(path)->BlockPlanner:
-    "A planner saved by `save_planner`, in eval mode."
-    ck = load_checkpoint(path)
-    if ck.get('kind') != 'block_planner': raise ValueError(f'{path} is not a block planner checkpoint (kind={ck.get("kind")!r})')
-    p = BlockPlanner(PlannerConfig(**ck['config']))
-    p.load_state_dict(check_finite(ck['model'], str(path)))
-    return p.eval()
 
 # %% ../nbs/71_planner_train.ipynb #cf5a000d
 def budget_targets(u:torch.Tensor, # (B, K) utilities, NaN at known blocks
