@@ -71,5 +71,10 @@ def main():
         mb, ml = n / statistics.median(getattr(t, kind) for t in b), n / statistics.median(getattr(t, kind) for t in l)
         name = 'wall clock' if kind == 'w' else 'CPU time  '
         print(f'{name}: bare loop {mb:8.0f} img/s, Learner {ml:8.0f} img/s (medians); ratio Learner/bare {ml / mb:.3f} (target >= 0.95)')
+    from _record import record   # bench/results/learner.json, for the site's Performance page
+    med = lambda ts, k: statistics.median(getattr(t, k) for t in ts)
+    record(__file__, [dict(what=f'Learner / bare loop throughput ({"wall clock" if k == "w" else "CPU time"})', ratio=med(b, k) / med(l, k),
+                           seconds=med(l, k)) for k in ('w', 'c')],
+           notes=f'MLP 256-512-512-10, batch {a.bs}, {a.steps} steps per timed run, medians of {a.repeats} runs, {a.threads} thread(s); target >= 0.95')
 
 if __name__ == '__main__': main()

@@ -91,8 +91,14 @@ def main(which:str='gpt', # what to benchmark: gpt, mar or all
     "Print sampling-speed ratios measured in one run."
     if threads: torch.set_num_threads(threads)
     if which not in ('gpt', 'mar', 'all'): raise SystemExit(f'--which must be gpt, mar or all, got {which!r}')
-    if which in ('gpt', 'all'): bench_gpt(size=size, batch=batch, repeats=repeats, device=device)
+    gpt = bench_gpt(size=size, batch=batch, repeats=repeats, device=device) if which in ('gpt', 'all') else None
+    mar = None
     if which in ('mar', 'all'):
         bench_mar = _bench_mar()
         if bench_mar is None: print('MAR: bench/sampling_mar.py (with bench_mar()) is not there; skipped')
-        else: bench_mar()
+        else: mar = bench_mar()
+    from _record import record   # bench/results/sampling.json, for the site's Performance page
+    rows = [dict(what=f'GPT-{gpt["size"]} any-order KV-cached vs {base} ({clock})', ratio=gpt[f'{key}_{clock}'], seconds=gpt[f'any_order_kv_{clock}_s'])
+            for base, key in (('full forward', 'speedup_vs_full_forward'), ('raster KV-cached', 'any_order_vs_raster')) for clock in ('wall', 'cpu')] if gpt else []
+    rows += [dict(what=f'MAR-{s} sampling, s/image vs MAR-{list(mar)[0]}', ratio=sec / list(mar.values())[0], seconds=sec) for s, sec in (mar or {}).items()]
+    record(__file__, rows, notes=f'GPT batch {batch}, best of {repeats}: claims any-order KV-cached >= 10x full forward and >= 0.9x raster KV-cached')

@@ -380,7 +380,8 @@ def provenance()->dict:
     sha = _git('rev-parse', 'HEAD', cwd=src)
     dev = default_device()
     env = {k: os.environ[k] for k in ('SLURM_JOB_ID', 'SLURM_ARRAY_TASK_ID', 'RANK', 'WORLD_SIZE', 'LOCAL_RANK') if k in os.environ}
-    return dict(git_sha=sha, git_dirty=bool(_git('status', '--porcelain', cwd=src)) if sha else None,
+    # run folders under runs/ are records, not code: a run in progress must not mark its own checkout dirty
+    return dict(git_sha=sha, git_dirty=bool(_git('status', '--porcelain', '--', '.', ':(exclude)runs', cwd=src)) if sha else None,
                 versions={p: _version(p) for p in ('orderviz', 'torch', 'torchvision', 'numpy', 'timm', 'torch-fidelity')},
                 python=platform.python_version(), host=socket.gethostname(), platform=platform.platform(),
                 device=str(dev), device_name=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else platform.processor() or platform.machine(),
