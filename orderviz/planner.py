@@ -213,7 +213,7 @@ def build_oracle_cache(model:GPT, # the frozen body (`order_mode='tape'`)
                        progress:bool=True, # show a progress bar
                       )->Path:
     "Label random partial contexts of the cached images with every open block's utility, into a resumable cache in the token-cache format."
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     data, labels, src = open_cache(token_cache, mode='r')
     if not src['complete']: raise ValueError(f'the token cache {token_cache} is incomplete: finish it with orderviz.cache.extract_codes')
     (h, w), out = model.grid, Path(out_dir)
