@@ -8,7 +8,7 @@ import hashlib
 from pathlib import Path
 import numpy as np, torch
 from fastcore.script import call_parse, store_true
-from tqdm.auto import tqdm
+from tqdm import tqdm
 from .core import config_dict, save_json, load_json, default_device, load_checkpoint
 from .data import create_cache, open_cache, finalize_cache, cache_manifest, dataset_fingerprint
 from .tokenizer import VQModel, VQ_SIZES, load_llamagen_vq, load_vq, config_hash
