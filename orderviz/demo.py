@@ -220,10 +220,11 @@ class MARRecipe:
     diffloss_d:int=3 # blocks of the diffusion MLP
     diffloss_w:int=128 # width of the diffusion MLP
     num_sampling_steps:str='25' # respaced diffusion steps for sampling
+    x0_clip:float|None=5.0 # sampling: clamp the diffusion head's x_0 predictions (the latents have unit variance)
     diffusion_batch_mul:int=4 # copies of each hidden cell in the diffusion loss
     steps:int=1000 # optimiser steps
     batch_size:int=64 # images per step
-    lr:float=1e-3 # peak learning rate
+    lr:float=2e-3 # peak learning rate
     warmup_steps:int=100 # linear warmup steps
     weight_decay:float=0.02 # AdamW weight decay
     grad_clip:float=3.0 # clip the gradient norm
@@ -238,7 +239,8 @@ def mar_recipe_config(recipe:MARRecipe, # the recipe
     return mar_config('tiny', img_size=32, vae_stride=4, vae_embed_dim=latent_channels, num_classes=10, buffer_size=16,
                       encoder_embed_dim=r.width, decoder_embed_dim=r.width, encoder_depth=r.depth, decoder_depth=r.depth,
                       encoder_num_heads=r.n_head, decoder_num_heads=r.n_head, diffloss_d=r.diffloss_d, diffloss_w=r.diffloss_w,
-                      num_sampling_steps=r.num_sampling_steps, diffusion_batch_mul=r.diffusion_batch_mul)
+                      num_sampling_steps=r.num_sampling_steps, diffusion_batch_mul=r.diffusion_batch_mul,
+                      diffusion_x0_clip=r.x0_clip)
 
 # %% ../nbs/55_demo_models.ipynb #a1f7ff22
 def train_demo_mar(latents:tuple, # (train, val) moment caches from `demo_caches` with the VAE
