@@ -13,6 +13,8 @@ __all__ = ['COMMANDS', 'ORDER_NAMES', 'parser', 'usage', 'error_line', 'main']
 
 # %% ../nbs/90_cli.ipynb #95131739
 COMMANDS = {
+    'sample': ('orderviz.quickstart:sample_cli', 'generate digits with a shipped demo model (or a checkpoint) in any order or policy, as PNGs or an .npz'),
+    'quickstart': ('orderviz.quickstart:quickstart_cli', 'sample and score every demo backbone in several orders; a run folder with a table and figures'),
     'orders': ('orderviz.orders:orders_cli', 'coverage table, rank heatmaps and GIFs of generation orders'),
     'tokenize': ('orderviz.cache:tokenize_cli', 'extract a token or latent cache of a dataset with a tokenizer checkpoint'),
     'run': ('orderviz.runs:run_cli', 'run an experiment notebook with papermill into a new run folder, here or on Slurm'),
@@ -37,8 +39,13 @@ def _signature_only(name:str):
     doc = node.body[0] if ast.get_docstring(node) is not None else None
     end = doc.end_lineno if doc else node.body[0].lineno - 1
     code = '\n' * (node.lineno - 1) + ''.join(src.splitlines(True)[node.lineno - 1:end]) + '\n    pass\n'   # same line numbers as the file
-    ns = {'__name__': mod}
-    exec(compile(code, str(path), 'exec', flags=__future__.annotations.compiler_flag, dont_inherit=True), ns)
+    tree = ast.parse(code, str(path), type_comments=False)
+    tree.body[0].returns = None                                         # the return type is not needed to parse arguments
+    from fastcore.script import store_true, store_false, bool_arg
+    ns = {'__name__': mod, 'store_true': store_true, 'store_false': store_false, 'bool_arg': bool_arg}
+    exec(compile(tree, str(path), 'exec', flags=__future__.annotations.compiler_flag, dont_inherit=True), ns)
+    from fastcore.basics import type_hints
+    type_hints(ns[fn])                                                  # an annotation this namespace cannot name: import the module
     return ns[fn]
 
 def _command(name:str, # a key of `COMMANDS`

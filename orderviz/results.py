@@ -173,7 +173,7 @@ def plot_lines(c:pd.DataFrame, # long table from `curves`: one line per `run_id`
     return ax.figure
 
 # %% ../nbs/54_results.ipynb #1c9d4612
-_HIGHER_IS_BETTER = {'is', 'precision', 'recall', 'auc_accuracy', 'auc_confidence'}
+_HIGHER_IS_BETTER = {'is', 'precision', 'recall', 'accuracy', 'auc_accuracy', 'auc_confidence'}
 _METRIC_NAMES = {'fid': 'FID', 'sfid': 'sFID', 'is': 'IS', 'kid': 'KID'}
 
 def plot_metric(df:pd.DataFrame, # from `load_runs`
