@@ -7,6 +7,7 @@ passes at 256 tokens, and at least 0.9x the speed of raster KV-cached sampling.
     python bench/sampling.py                      # GPT only (the default)
     python bench/sampling.py --threads 1          # on a busy machine: no thread contention; compare the CPU-time column
     python bench/sampling.py --which all          # GPT, and MAR when bench/sampling_mar.py provides bench_mar()
+    python bench/sampling.py --which rescoring    # OrderHead rescoring (static, semifast-8, slow) on GPT and MAR: bench/rescoring.py
 """
 from __future__ import annotations
 import sys, time, platform
@@ -81,7 +82,7 @@ def _bench_mar():
 
 
 @call_parse
-def main(which:str='gpt', # what to benchmark: gpt, mar or all
+def main(which:str='gpt', # what to benchmark: gpt, mar, rescoring (OrderHead static/semifast-8/slow, bench/rescoring.py) or all
          size:str='tiny', # GPT size
          batch:int=32, # images sampled together
          repeats:int=5, # timed repetitions of the cached samplers
@@ -90,7 +91,10 @@ def main(which:str='gpt', # what to benchmark: gpt, mar or all
         ):
     "Print sampling-speed ratios measured in one run."
     if threads: torch.set_num_threads(threads)
-    if which not in ('gpt', 'mar', 'all'): raise SystemExit(f'--which must be gpt, mar or all, got {which!r}')
+    if which not in ('gpt', 'mar', 'rescoring', 'all'): raise SystemExit(f'--which must be gpt, mar, rescoring or all, got {which!r}')
+    if which == 'rescoring':
+        from rescoring import main as rescoring   # GPT and MAR, 64 cells, the same models and batch for every policy
+        return rescoring(batch=batch, repeats=repeats, threads=threads)
     gpt = bench_gpt(size=size, batch=batch, repeats=repeats, device=device) if which in ('gpt', 'all') else None
     mar = None
     if which in ('mar', 'all'):
