@@ -13,11 +13,11 @@ import numpy as np, torch, yaml
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['STALE_TMP_SECONDS', 'default_device', 'seed_everything', 'num_threads', 'atomic_open', 'save_json', 'load_json',
-           'save_yaml', 'load_yaml', 'config_dict', 'save_checkpoint', 'UnsafeCheckpointError', 'load_checkpoint',
-           'check_finite', 'get_preset', 'cache_root', 'weights_dir', 'file_sha256', 'WeightsNotFoundError',
-           'WeightsHashError', 'check_sha256', 'weights_file', 'project_root', 'runs_root', 'changed_params',
-           'run_name', 'provenance', 'Run']
+__all__ = ['STALE_TMP_SECONDS', 'default_device', 'seed_everything', 'num_threads', 'process_record', 'atomic_open', 'save_json',
+           'load_json', 'save_yaml', 'load_yaml', 'config_dict', 'save_checkpoint', 'UnsafeCheckpointError',
+           'load_checkpoint', 'check_finite', 'get_preset', 'cache_root', 'weights_dir', 'file_sha256',
+           'WeightsNotFoundError', 'WeightsHashError', 'check_sha256', 'weights_file', 'project_root', 'runs_root',
+           'changed_params', 'run_name', 'provenance', 'Run']
 
 # %% ../nbs/00_core.ipynb #1f371cf8
 def default_device(use_cuda:bool=True, # use CUDA when it is available
@@ -56,6 +56,15 @@ def _pid_alive(pid:int)->bool:
     except ProcessLookupError: return False
     except PermissionError: return True
     return True
+
+def _proc_start(pid:int)->str|None:
+    "The process's start time in clock ticks since boot (Linux): tells a live process from a reused pid."
+    try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[19]
+    except (OSError, IndexError): return None
+
+def process_record()->dict:
+    "This process, for `run.json`: `pid`, `host` and `pid_start` (a run whose process is gone shows as `lost`)."
+    return dict(pid=os.getpid(), host=socket.gethostname(), pid_start=_proc_start(os.getpid()))
 
 def _remove_stale_tmps(path:Path):
     "Remove the leftover temporary files of earlier, killed writers of `path`."
@@ -411,7 +420,7 @@ class Run:
         run = cls(path)
         save_yaml(params, path/'params.yaml')
         save_json(dict(experiment=experiment, run_id=path.name, status='running', started=_now(), ended=None,
-                       error=None, attempts=[], **provenance()), path/'run.json')
+                       error=None, attempts=[], **{**provenance(), **process_record()}), path/'run.json')
         return run
 
 # %% ../nbs/00_core.ipynb #c07d26c7
@@ -452,7 +461,7 @@ def restart(self:Run):
     i = self.info
     prev = {k: i.get(k) for k in ('status', 'started', 'ended', 'error')}
     if prev['status'] == 'running': prev['status'] = 'lost'
-    self.update_info(attempts=i.get('attempts', []) + [prev], status='running', started=_now(), ended=None, error=None, **provenance())
+    self.update_info(attempts=i.get('attempts', []) + [prev], status='running', started=_now(), ended=None, error=None, **{**provenance(), **process_record()})
 
 @patch
 def __enter__(self:Run): return self

@@ -6,14 +6,14 @@
 from __future__ import annotations
 import ast, io, os, sys, json, time, signal, socket, datetime, itertools, threading, subprocess, tokenize, warnings, contextlib
 from pathlib import Path
-from .core import Run, project_root, runs_root, load_yaml, provenance
+from .core import Run, project_root, runs_root, load_yaml, provenance, process_record, _proc_start
 
 # %% auto #0
 __all__ = ['RESOURCES', 'experiments_dir', 'experiment_names', 'experiment_path', 'template_params', 'experiment_defaults',
-           'check_params', 'parse_params', 'process_record', 'process_alive', 'prepare_run', 'Terminated',
-           'sigterm_raises', 'execute_run', 'run_experiment', 'slurm_jobs', 'run_status', 'list_runs', 'job_command',
-           'execute_cli', 'submit_runs', 'submit_experiment', 'sweep_points', 'load_sweep', 'plan_sweep', 'wait_runs',
-           'run_sweep', 'key_numbers', 'run_cli', 'status_cli', 'sweep_cli']
+           'check_params', 'parse_params', 'process_alive', 'prepare_run', 'Terminated', 'sigterm_raises',
+           'execute_run', 'run_experiment', 'slurm_jobs', 'run_status', 'list_runs', 'job_command', 'execute_cli',
+           'submit_runs', 'submit_experiment', 'sweep_points', 'load_sweep', 'plan_sweep', 'wait_runs', 'run_sweep',
+           'key_numbers', 'run_cli', 'status_cli', 'sweep_cli']
 
 # %% ../nbs/03_runs.ipynb #b194b71a
 def experiments_dir()->Path:
@@ -100,15 +100,6 @@ def parse_params(text:str, # `name=value` pairs separated by spaces, e.g. `"grid
 
 # %% ../nbs/03_runs.ipynb #fa20b65f
 def _now()->str: return datetime.datetime.now().astimezone().isoformat(timespec='seconds')
-
-def _proc_start(pid:int)->str|None:
-    "The process's start time in clock ticks since boot (Linux): tells a live process from a reused pid."
-    try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[19]
-    except (OSError, IndexError): return None
-
-def process_record()->dict:
-    "This process, for `run.json`: `pid`, `host` and `pid_start`."
-    return dict(pid=os.getpid(), host=socket.gethostname(), pid_start=_proc_start(os.getpid()))
 
 def process_alive(info:dict, # a `run.json` with `pid`, `host` (and `pid_start`)
                  )->bool|None:
