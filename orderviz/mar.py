@@ -252,6 +252,7 @@ class SimpleMLPAdaLN(nn.Module):
         half = x[: len(x) // 2]                                             # (N/2, C)
         return guide(self.forward(torch.cat([half, half], 0), t, c), self.in_channels, cfg_scale)  # (N, 2C)
 
+# %% ../nbs/40_mar.ipynb #4e3d6d21
 def guide(out, # (N, 2C) the denoiser's output for the rows [cond; uncond]
           channels:int, # latent channels C
           scale, # guidance scale (a number or a 0-d tensor)
@@ -271,6 +272,7 @@ def modulations(self:SimpleMLPAdaLN, t:torch.Tensor, # (T,) steps as the network
     y = F.silu(self.time_embed(t)[:, None] + self.cond_embed(c)[None])     # (T, N, W)
     return [b.adaLN_modulation[1](y) for b in self.res_blocks] + [self.final_layer.adaLN_modulation[1](y)]
 
+# %% ../nbs/40_mar.ipynb #7282a480
 @patch
 def forward_modulated(self:SimpleMLPAdaLN, x:torch.Tensor, # (N, C) noisy latents
                       mods:list, # one step's modulations: (N, 3W) per block, (N, 2W) last
