@@ -34,7 +34,7 @@ setuptools.setup(
     url=cfg['git_url'],
     packages=setuptools.find_packages(include=['orderviz', 'orderviz.*']),
     include_package_data=True,
-    package_data={'orderviz': ['assets/*']},
+    package_data={'orderviz': ['assets/*', 'assets/demo/*']},
     install_requires=requirements,
     extras_require={'dev': dev_requirements},
     dependency_links=cfg.get('dep_links', '').split(),

@@ -1,16 +1,14 @@
-"""Timing helpers the sampling benchmarks share: the load of a shared machine, interleaved best-of-N rounds, the record.
+"""Timing helpers the sampling benchmarks share: the load of a shared machine, interleaved best-of-N rounds.
 
 A background job on a shared machine can skew a ratio fourfold: measure when the 1-minute load is low
 (`wait_for_quiet`), run the compared callables in turn in every round (`interleaved`, so that a load change hits all
-of them alike), keep each one's best round, and (`others_cpu`) count a run only if the rest of the machine stayed
+of them alike), keep each one's best round, and (`timed`) count a run only if the rest of the machine stayed
 idle while it ran: the CPU time every process used, from /proc/stat, minus this process's own.
 """
 from __future__ import annotations
-import os, json, time, socket, datetime, platform, subprocess
+import os, time
 from pathlib import Path
 import torch
-
-RESULTS = Path(__file__).resolve().parent/'results'
 
 
 def sync(device):
@@ -81,19 +79,3 @@ def interleaved(runs:dict, # name -> callable
         log(f'  round {r + 1}/{repeats} (load {loads[-1]:.2f}): ' + ', '.join(f'{k} {v:.2f}s' for k, v in best.items()))
     return dict(best=best, loads=loads, others=others)
 
-
-def save_record(name:str, # the record's name: bench/results/<name>.json
-                rows:list, # dicts with `what`, `ratio` and `seconds`
-                notes:str='', # how to read the numbers
-               )->Path:
-    "Write the record the site's Performance page reads (`{script, date, git_sha, machine, threads, rows, notes}`)."
-    try: sha = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=RESULTS.parent, capture_output=True, text=True, timeout=10).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError): sha = None
-    dev = torch.cuda.get_device_name() if torch.cuda.is_available() else f'CPU {platform.processor() or platform.machine()}'
-    rec = dict(script=f'{name}.py', date=datetime.datetime.now().astimezone().isoformat(timespec='seconds'), git_sha=sha,
-               machine=f'{dev} ({socket.gethostname()})', threads=torch.get_num_threads(), rows=rows, notes=notes)
-    path = RESULTS/f'{name}.json'
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rec, indent=1) + '\n', encoding='utf-8')
-    print(f'recorded {path}')
-    return path

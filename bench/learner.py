@@ -12,7 +12,7 @@ from pathlib import Path
 import torch, torch.nn as nn
 from torch.utils.data import DataLoader, TensorDataset
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from orderviz.core import Run, seed_everything
+from orderviz.core import Run, seed_everything, num_threads
 from orderviz.learner import Learner, TrainConfig
 
 def model_and_data(n:int, bs:int):
@@ -55,21 +55,26 @@ def main():
     ap.add_argument('--threads', type=int, default=1, help='torch intra-op threads')
     ap.add_argument('--no-progress', action='store_true', help='run the Learner without its progress bar')
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
     root = Path(tempfile.mkdtemp())
     try:
-        bare(20, a.bs, 1e-3); learner(20, a.bs, 1e-3, root, False)   # warm-up
-        b, l = [], []
-        n = a.steps * a.bs
-        for i in range(a.repeats):
-            b.append(bare(a.steps, a.bs, 1e-3)); l.append(learner(a.steps, a.bs, 1e-3, root, not a.no_progress))
-            print(f'repeat {i}: wall img/s bare {n / b[-1].w:8.0f} Learner {n / l[-1].w:8.0f} ratio {b[-1].w / l[-1].w:.3f} | '
-                  f'CPU-time img/s bare {n / b[-1].c:8.0f} Learner {n / l[-1].c:8.0f} ratio {b[-1].c / l[-1].c:.3f}', file=sys.stderr, flush=True)
+        with num_threads(a.threads):
+            bare(20, a.bs, 1e-3); learner(20, a.bs, 1e-3, root, False)   # warm-up
+            b, l = [], []
+            n = a.steps * a.bs
+            for i in range(a.repeats):
+                b.append(bare(a.steps, a.bs, 1e-3)); l.append(learner(a.steps, a.bs, 1e-3, root, not a.no_progress))
+                print(f'repeat {i}: wall img/s bare {n / b[-1].w:8.0f} Learner {n / l[-1].w:8.0f} ratio {b[-1].w / l[-1].w:.3f} | '
+                      f'CPU-time img/s bare {n / b[-1].c:8.0f} Learner {n / l[-1].c:8.0f} ratio {b[-1].c / l[-1].c:.3f}', file=sys.stderr, flush=True)
     finally: shutil.rmtree(root, ignore_errors=True)
     print(f'model: MLP 256-512-512-10, batch {a.bs}, {a.steps} steps per run, {a.repeats} runs each, {a.threads} thread(s), torch {torch.__version__}')
     for kind in ('w', 'c'):
         mb, ml = n / statistics.median(getattr(t, kind) for t in b), n / statistics.median(getattr(t, kind) for t in l)
         name = 'wall clock' if kind == 'w' else 'CPU time  '
         print(f'{name}: bare loop {mb:8.0f} img/s, Learner {ml:8.0f} img/s (medians); ratio Learner/bare {ml / mb:.3f} (target >= 0.95)')
+    from _record import record   # bench/results/learner.json, for the site's Performance page
+    med = lambda ts, k: statistics.median(getattr(t, k) for t in ts)
+    record(__file__, [dict(what=f'Learner / bare loop throughput ({"wall clock" if k == "w" else "CPU time"})', ratio=med(b, k) / med(l, k),
+                           seconds=med(l, k)) for k in ('w', 'c')],
+           notes=f'MLP 256-512-512-10, batch {a.bs}, {a.steps} steps per timed run, medians of {a.repeats} runs, {a.threads} thread(s); target >= 0.95')
 
 if __name__ == '__main__': main()

@@ -165,4 +165,8 @@ def main(sizes:str='tiny,base', # comma-separated MAR sizes
         ):
     "Print MAR's sampling time per image at each size."
     if threads: torch.set_num_threads(threads)
-    bench_mar(tuple(sizes.split(',')), batch or None, num_iter, cfg, device, repeats)
+    res = bench_mar(tuple(sizes.split(',')), batch or None, num_iter, cfg, device, repeats)
+    from _record import record   # bench/results/sampling_mar.json, for the site's Performance page
+    first = list(res)[0]
+    record(__file__, [dict(what=f'MAR-{s} sampling, s/image vs MAR-{first}', ratio=sec / res[first], seconds=sec) for s, sec in res.items()],
+           notes=f'{num_iter} generation steps, cfg {cfg}, random weights')

@@ -8,7 +8,7 @@ import math, json, time, os, re
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
-from .core import seed_everything, config_dict, load_checkpoint, check_finite, weights_file, WeightsNotFoundError
+from .core import seed_everything, config_dict, load_checkpoint, check_finite, weights_file, weights_dir, WeightsNotFoundError
 from .learner import Learner, TrainConfig, Callback
 from .tokenizer import VQModel, VectorQuantizer, vq_config, VQConfig, save_vq, load_vq, config_hash
 from .vae import AutoencoderKL, vae_config, save_vae, load_vae
@@ -236,8 +236,6 @@ def recon_figure(model:nn.Module, # a tokenizer with `reconstruct`
     return fig
 
 # %% ../nbs/23_ae_train.ipynb #ed35b861
-def _cache_root()->Path: return Path(os.environ.get('ORDERVIZ_CACHE', Path.home()/'.cache'/'orderviz'))
-
 def train_small_vq(grid:int=8, # token grid: 8 (`small-8x8`) or 16 (`small-16x16`)
                    steps:int=150, # optimiser steps
                    batch_size:int=32, # images per step
@@ -251,8 +249,10 @@ def train_small_vq(grid:int=8, # token grid: 8 (`small-8x8`) or 16 (`small-16x16
     from orderviz.data import mnist5k
     if grid not in (8, 16): raise ValueError(f'grid must be 8 or 16 (presets small-8x8, small-16x16), got {grid}')
     cfg = vq_config(f'small-{grid}x{grid}')
-    path = _cache_root()/'tokenizers'/f'small-{grid}x{grid}-s{steps}-b{batch_size}-lr{lr:g}-seed{seed}-{config_hash(cfg)}.pt'
-    if cache and path.exists() and run is None: return load_vq(path)
+    name = f'small-{grid}x{grid}-s{steps}-b{batch_size}-lr{lr:g}-seed{seed}-{config_hash(cfg)}.pt'
+    if cache and run is None:
+        try: return load_vq(weights_file(name, subdir='tokenizers', download=False))
+        except WeightsNotFoundError: print(f'{name} is not in the cache ({weights_dir("tokenizers")}): training it now ({steps} steps)')
     seed_everything(seed)
     tr = AutoencoderTrainer(VQModel(cfg))
     dl = torch.utils.data.DataLoader(mnist5k('train'), batch_size=batch_size, shuffle=True, drop_last=True)
@@ -269,7 +269,7 @@ def train_small_vq(grid:int=8, # token grid: 8 (`small-8x8`) or 16 (`small-16x16
         run.save_figure(recon_figure(vq, x, f'small-{grid}x{grid}: one validation digit per class (val PSNR {metrics["val_psnr"]:.2f} dB)'),
                         f'recon_small-{grid}x{grid}_classes.png')
         save_vq(run.ckpt_dir/f'small-{grid}x{grid}.pt', vq, metrics=metrics)
-    if cache: save_vq(path, vq, metrics=metrics)
+    if cache: save_vq(weights_dir('tokenizers')/name, vq, metrics=metrics)
     return vq
 
 # %% ../nbs/23_ae_train.ipynb #253b1922
@@ -301,8 +301,10 @@ def train_small_vae(steps:int=150, # optimiser steps
     "The `small-8x8` KL-VAE trained on mnist5k (from the cache when it was trained before), in eval mode, scale factor set."
     from orderviz.data import mnist5k
     cfg = vae_config('small-8x8')
-    path = _cache_root()/'tokenizers'/f'kl-small-8x8-s{steps}-b{batch_size}-lr{lr:g}-kl{kl_weight:g}-seed{seed}-{config_hash(cfg)}.pt'
-    if cache and path.exists() and run is None: return load_vae(path)
+    name = f'kl-small-8x8-s{steps}-b{batch_size}-lr{lr:g}-kl{kl_weight:g}-seed{seed}-{config_hash(cfg)}.pt'
+    if cache and run is None:
+        try: return load_vae(weights_file(name, subdir='tokenizers', download=False))
+        except WeightsNotFoundError: print(f'{name} is not in the cache ({weights_dir("tokenizers")}): training it now ({steps} steps)')
     seed_everything(seed)
     tr = AutoencoderTrainer(AutoencoderKL(cfg), kl_weight=kl_weight)
     dl = torch.utils.data.DataLoader(mnist5k('train'), batch_size=batch_size, shuffle=True, drop_last=True)
@@ -321,5 +323,5 @@ def train_small_vae(steps:int=150, # optimiser steps
         run.save_figure(recon_figure(vae, x, f'kl-small-8x8: one validation digit per class (val PSNR {metrics["val_psnr"]:.2f} dB)'),
                         'recon_kl-small-8x8_classes.png')
         save_vae(run.ckpt_dir/'kl-small-8x8.pt', vae, metrics=metrics)
-    if cache: save_vae(path, vae, metrics=metrics)
+    if cache: save_vae(weights_dir('tokenizers')/name, vae, metrics=metrics)
     return vae

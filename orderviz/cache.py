@@ -8,7 +8,7 @@ import hashlib
 from pathlib import Path
 import numpy as np, torch
 from fastcore.script import call_parse, store_true
-from tqdm.auto import tqdm
+from tqdm import tqdm
 from .core import config_dict, save_json, load_json, default_device, load_checkpoint
 from .data import create_cache, open_cache, finalize_cache, cache_manifest, dataset_fingerprint
 from .tokenizer import VQModel, VQ_SIZES, load_llamagen_vq, load_vq, config_hash
@@ -91,6 +91,7 @@ def _encode_into(out:Path, tokenizer, encode, dataset, done:int, batch_size:int,
         bar.update(len(x))
     bar.close(); tokenizer.train(was)
 
+# %% ../nbs/22_token_cache.ipynb #ab523bc5
 def extract_codes(tokenizer, # a `VQModel` (codes) or an `AutoencoderKL` (posterior moments)
                   dataset, # items `(image (C, H, W) in [-1, 1], label)`
                   out_dir, # cache folder: created, or resumed when it holds an incomplete cache of the same kind and data

@@ -14,9 +14,10 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['STALE_TMP_SECONDS', 'default_device', 'seed_everything', 'num_threads', 'atomic_open', 'save_json', 'load_json',
-           'save_yaml', 'load_yaml', 'config_dict', 'save_checkpoint', 'load_checkpoint', 'check_finite', 'get_preset',
-           'cache_root', 'weights_dir', 'file_sha256', 'WeightsNotFoundError', 'WeightsHashError', 'check_sha256',
-           'weights_file', 'project_root', 'runs_root', 'changed_params', 'run_name', 'provenance', 'Run']
+           'save_yaml', 'load_yaml', 'config_dict', 'save_checkpoint', 'UnsafeCheckpointError', 'load_checkpoint',
+           'check_finite', 'get_preset', 'cache_root', 'weights_dir', 'file_sha256', 'WeightsNotFoundError',
+           'WeightsHashError', 'check_sha256', 'weights_file', 'project_root', 'runs_root', 'changed_params',
+           'run_name', 'provenance', 'Run']
 
 # %% ../nbs/00_core.ipynb #1f371cf8
 def default_device(use_cuda:bool=True, # use CUDA when it is available
@@ -33,7 +34,7 @@ def seed_everything(seed:int, # seed for Python, NumPy and torch (CPU and every 
     if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
     return seed
 
-# %% ../nbs/00_core.ipynb #9abdea23
+# %% ../nbs/00_core.ipynb #ae8eda36
 class num_threads:
     "Use `n` torch threads from now on, or only inside a `with` block (the previous count returns after it)."
     def __init__(self, n:int|None, # intra-op threads (>= 1); `None` leaves the count as it is
@@ -67,7 +68,7 @@ def _remove_stale_tmps(path:Path):
             else: stale = time.time() - q.stat().st_mtime > STALE_TMP_SECONDS
             if stale: q.unlink()
 
-# %% ../nbs/00_core.ipynb #370fad2a
+# %% ../nbs/00_core.ipynb #ed98b389
 def _umask()->int:
     m = os.umask(0); os.umask(m); return m
 
@@ -150,13 +151,16 @@ def save_checkpoint(path, # file to write (atomically)
     with atomic_open(path, 'wb') as f: torch.save(obj, f)
     return Path(path)
 
-# %% ../nbs/00_core.ipynb #e46d2483
+# %% ../nbs/00_core.ipynb #ee20edec
+class UnsafeCheckpointError(pickle.UnpicklingError, ValueError):
+    "A file that a weights-only load refuses: it holds Python objects whose unpickling could run code."
+
 def _load_error(path:Path, e:Exception)->Exception:
     "What is wrong with a file `torch.load` could not read."
     msg = str(e)
     if isinstance(e, RuntimeError) and ('device' in msg or 'CUDA' in msg): return e   # a map_location problem, not the file's
     if found := sorted(set(re.findall(r'GLOBAL ([\w.]+)', msg))):
-        return ValueError(f'{path} refused: it holds Python objects a safe (weights-only) load does not allow ({", ".join(found)}); '
+        return UnsafeCheckpointError(f'{path} refused: it holds Python objects a safe (weights-only) load does not allow ({", ".join(found)}); '
                           'a checkpoint must hold only tensors, numbers, strings and containers. Loading it anyway could run '
                           'code from the file: re-create it from its source instead')
     if path.stat().st_size == 0: return ValueError(f'{path} is empty: its writer was probably killed before writing anything')
@@ -176,7 +180,7 @@ def load_checkpoint(path, # a file written by `save_checkpoint` (or any `torch.s
     if not isinstance(obj, dict): raise ValueError(f'{path} holds a {type(obj).__name__}, expected a checkpoint dict')
     return obj
 
-# %% ../nbs/00_core.ipynb #0a96bc87
+# %% ../nbs/00_core.ipynb #5e3ce587
 def _named_tensors(obj, prefix:str=''):
     "`(name, tensor)` for every tensor in a module's state dict or in nested dicts, lists and tuples."
     if isinstance(obj, torch.nn.Module): obj = obj.state_dict()
@@ -200,7 +204,7 @@ def check_finite(obj, # a module, a state dict, or nested dicts/lists of tensors
                 raise ValueError(f'{what} holds non-finite values: {n} has {nan} NaN and {inf} inf among {t.numel()} entries')
     return obj
 
-# %% ../nbs/00_core.ipynb #8a015351
+# %% ../nbs/00_core.ipynb #fb165dfb
 def get_preset(table:dict, # name -> entry (a dict of settings or a config)
                name:str, # the name asked for
                what:str, # what the table holds, for the message, e.g. `'GPT size'`
@@ -211,7 +215,7 @@ def get_preset(table:dict, # name -> entry (a dict of settings or a config)
     except TypeError: pass
     raise ValueError(f'unknown {what} {name!r}; choose one of {", ".join(map(str, table))}')
 
-# %% ../nbs/00_core.ipynb #4a927f5a
+# %% ../nbs/00_core.ipynb #d417b21d
 def cache_root()->Path:
     "orderviz's cache folder: `$ORDERVIZ_CACHE`, else `~/.cache/orderviz`."
     return Path(os.environ.get('ORDERVIZ_CACHE') or Path.home()/'.cache'/'orderviz')
@@ -234,7 +238,7 @@ def file_sha256(path, # a file
     p = Path(path).resolve(); st = p.stat()
     return _sha256(str(p), st.st_size, st.st_mtime_ns, st.st_ino)
 
-# %% ../nbs/00_core.ipynb #a9993317
+# %% ../nbs/00_core.ipynb #11a05597
 class WeightsNotFoundError(FileNotFoundError):
     "A weights file is in none of the places looked and could not be downloaded."
 
@@ -260,7 +264,7 @@ def check_sha256(path, # the file
     raise WeightsHashError(f'{path}{f" ({source})" if source else ""} has sha256 {got}, expected {want}{"..." if len(want) < 64 else ""}: '
                            'the file may be corrupt or not the published one; delete it and get it again')
 
-# %% ../nbs/00_core.ipynb #763951c9
+# %% ../nbs/00_core.ipynb #19b0058a
 def _offline()->bool: return os.environ.get('HF_HUB_OFFLINE', '').strip().upper() in ('1', 'ON', 'YES', 'TRUE')
 
 def _hf_cache_dir()->str:
@@ -277,14 +281,15 @@ def _download(url:str, dst:Path, sha256:str|None)->Path:
     "Fetch `url` into `dst` atomically; a hash mismatch leaves nothing behind."
     import urllib.request
     h = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=60) as r, atomic_open(dst, 'wb') as f:
+    req = urllib.request.Request(url, headers={'User-Agent': 'Wget/1.16 (linux-gnu)'})  # the address MAR publishes (Dropbox) wants a download client
+    with urllib.request.urlopen(req, timeout=60) as r, atomic_open(dst, 'wb') as f:
         for chunk in iter(lambda: r.read(1 << 20), b''): h.update(chunk); f.write(chunk)
         if sha256 and not h.hexdigest().startswith(sha256):
             raise WeightsHashError(f'{url} gave a file with sha256 {h.hexdigest()}, expected {sha256}...: '
                                    'the file may be corrupt or not the published one; it was not kept')
     return dst
 
-# %% ../nbs/00_core.ipynb #995f98e0
+# %% ../nbs/00_core.ipynb #ad2ab4af
 def weights_file(name:str, # file name, e.g. 'weights-inception-2015-12-05-6726825d.pth' or 'c2i_B_256.pt'
                  path=None, # an explicit local file: used first
                  sha256:str|None=None, # expected sha256, full or a hex prefix (>= 8 digits), checked before anyone loads it
@@ -375,7 +380,8 @@ def provenance()->dict:
     sha = _git('rev-parse', 'HEAD', cwd=src)
     dev = default_device()
     env = {k: os.environ[k] for k in ('SLURM_JOB_ID', 'SLURM_ARRAY_TASK_ID', 'RANK', 'WORLD_SIZE', 'LOCAL_RANK') if k in os.environ}
-    return dict(git_sha=sha, git_dirty=bool(_git('status', '--porcelain', cwd=src)) if sha else None,
+    # run folders under runs/ are records, not code: a run in progress must not mark its own checkout dirty
+    return dict(git_sha=sha, git_dirty=bool(_git('status', '--porcelain', '--', '.', ':(exclude)runs', cwd=src)) if sha else None,
                 versions={p: _version(p) for p in ('orderviz', 'torch', 'torchvision', 'numpy', 'timm', 'torch-fidelity')},
                 python=platform.python_version(), host=socket.gethostname(), platform=platform.platform(),
                 device=str(dev), device_name=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else platform.processor() or platform.machine(),
@@ -433,7 +439,7 @@ def update_info(self:Run, **kw):
     "Merge `kw` into `run.json`."
     save_json({**self.info, **_plain(kw)}, self.path/'run.json')
 
-# %% ../nbs/00_core.ipynb #83651ff8
+# %% ../nbs/00_core.ipynb #9ea81d0d
 @patch
 def finish(self:Run, status:str='done', # `done`, `failed` or `interrupted`
            error:str|None=None):
@@ -442,9 +448,10 @@ def finish(self:Run, status:str='done', # `done`, `failed` or `interrupted`
 
 @patch
 def restart(self:Run):
-    "Mark a resumed run as running again, keeping the previous attempt's record."
+    "Mark a resumed run as running again, keeping the previous attempt's record (`lost`: it ended without one, e.g. killed)."
     i = self.info
     prev = {k: i.get(k) for k in ('status', 'started', 'ended', 'error')}
+    if prev['status'] == 'running': prev['status'] = 'lost'
     self.update_info(attempts=i.get('attempts', []) + [prev], status='running', started=_now(), ended=None, error=None, **provenance())
 
 @patch
@@ -459,7 +466,7 @@ def __exit__(self:Run, typ, val, tb):
         self.update_info(traceback=''.join(traceback.format_exception(typ, val, tb))[-8000:])
     return False
 
-# %% ../nbs/00_core.ipynb #7a9a0071
+# %% ../nbs/00_core.ipynb #0b4a8e45
 @patch
 def figure_path(self:Run, name:str)->Path:
     "Path for a figure file under `figures/`."

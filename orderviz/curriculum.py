@@ -8,10 +8,10 @@ import math
 import torch
 from torch.utils.data import default_collate
 from .learner import Callback
-from .orders import make_orders, random_orders
+from .orders import make_orders
 
 # %% auto #0
-__all__ = ['TAPE_MODES', 'rar_random_ratio', 'batch_orders', 'OrderSource', 'output_loss', 'ordered_collate']
+__all__ = ['TAPE_MODES', 'rar_random_ratio', 'batch_orders', 'OrderSource', 'output_loss', 'trained_submodule', 'ordered_collate']
 
 # %% ../nbs/32_curriculum.ipynb #5efd3df9
 def rar_random_ratio(step:float, # training step (or epoch)
@@ -34,6 +34,7 @@ def batch_orders(batch:int, # samples in the batch
                  tape:str='all', # TAPE for 'all' samples (RAR) or only the 'random' ones (the seed)
                  generator:torch.Generator|None=None, # source of randomness (None: torch's global generator)
                  device=None,
+                 random_spec='random', # the family of the random orders (e.g. 'random-blocks-2': random block orders)
                 )->tuple[torch.Tensor, torch.Tensor]:
     "Orders (B, L) for a batch and its TAPE mask (B,) bool."
     if not 0 <= ratio <= 1: raise ValueError(f'ratio is a probability, got {ratio}')
@@ -41,7 +42,7 @@ def batch_orders(batch:int, # samples in the batch
     h, w = grid
     rand = torch.rand(batch, generator=generator, device=device) < ratio  # (B,)
     orders = make_orders(spec, batch, h, w, generator=generator, device=device).clone()  # (B, L)
-    if rand.any(): orders[rand] = random_orders(int(rand.sum()), h, w, generator=generator, device=device)
+    if rand.any(): orders[rand] = make_orders(random_spec, int(rand.sum()), h, w, generator=generator, device=device)
     return orders, (rand.clone() if tape == 'random' else torch.ones_like(rand))
 
 # %% ../nbs/32_curriculum.ipynb #dc7bc68e
@@ -52,13 +53,14 @@ class OrderSource(Callback):
                  schedule:str='fixed', # 'fixed' (always `spec`), 'random' (a random order per sample) or 'rar'
                  start:int=0, end:int=0, # 'rar': the anneal runs over these training steps
                  tape:str='all', # TAPE for 'all' samples (RAR) or only the 'random' ones (the seed)
+                 random_spec='random', # the family of the random orders (e.g. 'random-blocks-2': RAR over block orders)
                 ):
         if schedule not in ('fixed', 'random', 'rar'): raise ValueError(f"schedule must be 'fixed', 'random' or 'rar', got {schedule!r}")
         if tape not in TAPE_MODES: raise ValueError(f'tape must be one of {TAPE_MODES}, got {tape!r}')
         if schedule == 'rar': rar_random_ratio(0, start, end)  # fail early on a bad anneal
         self.grid = (grid, grid) if isinstance(grid, int) else tuple(grid)
-        self.spec, self.schedule, self.start, self.end, self.tape = spec, schedule, start, end, tape
-        make_orders(spec, 1, *self.grid)  # fail early on a bad specification
+        self.spec, self.schedule, self.start, self.end, self.tape, self.random_spec = spec, schedule, start, end, tape, random_spec
+        for sp in (spec, random_spec): make_orders(sp, 1, *self.grid)  # fail early on a bad specification
 
     def ratio(self, step:int)->float:
         "Probability of a random order at training step `step`."
@@ -68,7 +70,7 @@ class OrderSource(Callback):
     def before_batch(self, learn):
         x, labels = learn.batch[:2]
         r = self.ratio(learn.step)
-        orders, tape = batch_orders(len(x), self.grid, self.spec, r, self.tape, device=x.device)
+        orders, tape = batch_orders(len(x), self.grid, self.spec, r, self.tape, device=x.device, random_spec=self.random_spec)
         learn.batch = (x, labels, orders, tape)
         learn.log(random_ratio=r)
 
@@ -76,6 +78,19 @@ class OrderSource(Callback):
 def output_loss(out:dict)->dict:
     "The Learner's loss function for the trainer modules (`GPTTrainer`, `MARTrainer`), whose output already holds the loss."
     return out
+
+def trained_submodule(learn, # a Learner whose model is a trainer module
+                      name:str, # the trainer's attribute holding the model, e.g. 'gpt' or 'mar'
+                      ema:bool=True, # use the EMA weights when the Learner has an EMA
+                     ):
+    "The trained model `learn.model.<name>` (a copy with the EMA weights when there is an EMA), in eval mode."
+    import copy
+    m = getattr(learn.model, name)
+    if not (ema and learn.ema is not None): return m.eval()
+    sd = {k[len(name) + 1:]: v for k, v in learn.ema.state_dict(learn.model).items() if k.startswith(name + '.')}
+    out = copy.deepcopy(m)
+    out.load_state_dict(sd)
+    return out.eval()
 
 # %% ../nbs/32_curriculum.ipynb #e5f054e9
 def ordered_collate(grid:int|tuple, # tokens per side, or (rows, columns)

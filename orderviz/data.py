@@ -146,6 +146,7 @@ def create_cache(out_dir, # folder to create (must not hold a cache already)
                    augmentations=list(augmentations), complete=False, **(meta or {})), out/'manifest.json')
     return out
 
+# %% ../nbs/01_data.ipynb #7f7ee032
 _MANIFEST_KEYS = ('format', 'count', 'item_shape', 'dtype', 'augmentations', 'complete')
 
 def cache_manifest(out_dir)->dict:
@@ -158,6 +159,7 @@ def cache_manifest(out_dir)->dict:
         raise ValueError(f'{p} lacks {", ".join(missing)}: it was not written by create_cache, or was edited; extract the cache again')
     return m
 
+# %% ../nbs/01_data.ipynb #31627957
 def _memmap(path:Path, mode:str):
     "A `.npy` file as a memory map; an error naming it when it is missing, truncated or not an array file."
     if not path.exists(): raise FileNotFoundError(f'{path} is missing: extract the cache again')

@@ -86,7 +86,7 @@ def decode(self:Attention, x, # (B, S, D) the new slots
     B, S, D = x.shape
     q, k, v = self.wqkv(x).view(B, S, 3, self.n_head, self.head_dim).unbind(2)  # 3 x (B, S, H, hd)
     q, k = apply_rope(q, rope).transpose(1, 2), apply_rope(k, rope).transpose(1, 2)  # (B, H, S, hd)
-    kbuf, vbuf = cache.k[layer], cache.v[layer]  # (B, H, max_len, hd) this layer's own buffers
+    kbuf, vbuf = cache.keys[layer], cache.values[layer]  # (B, H, max_len, hd) this layer's own buffers
     kbuf[:, :, pos] = k; vbuf[:, :, pos] = v.transpose(1, 2)  # written in place: nothing else is copied
     P = slots.shape[0]
     kc, vc = kbuf[:, :, :P].float(), vbuf[:, :, :P].float()  # (B, H, P, hd)
@@ -187,13 +187,13 @@ class FastDecoder:
         self.slots = torch.arange(model.config.seq_len + 1, device=dev)
         self.grow = dev.type != 'cuda'  # CPU: read only the written slots; GPU: all of them (fully static, CUDA graphs)
         if not self.grow:  # CUDA graphs replay a step that writes the cache in place: its address must not move
-            for buf in self.cache.k + self.cache.v: torch._dynamo.mark_static_address(buf)
+            for buf in self.cache.keys + self.cache.values: torch._dynamo.mark_static_address(buf)
         self.step = CompiledStep(self.model.decode_step, dev, options, mark=_slots_vary if self.grow else None, freeze=freeze) if compile else self.model.decode_step
 
     @torch.inference_mode()
     def reset(self):
         "Empty the cache for a new generation."
-        for buf in self.cache.k + self.cache.v: buf.zero_()
+        for buf in self.cache.keys + self.cache.values: buf.zero_()
         self.cache.len = 0
 
     @torch.inference_mode()

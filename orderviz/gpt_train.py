@@ -7,7 +7,7 @@ from __future__ import annotations
 import math, dataclasses
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.utils.data import DataLoader
-from .curriculum import OrderSource, ordered_collate, output_loss
+from .curriculum import OrderSource, ordered_collate, output_loss, trained_submodule
 from .data import CacheDataset
 from .gpt import GPT
 from .learner import Learner, TrainConfig
@@ -65,9 +65,4 @@ def trained_gpt(learn:Learner, # a Learner that trained a `GPTTrainer`
                 ema:bool=True, # use the EMA weights when the Learner has an EMA
                )->GPT:
     "The trained GPT (a copy with the EMA weights when there is an EMA), in eval mode."
-    gpt = learn.model.gpt
-    if not (ema and learn.ema is not None): return gpt.eval()
-    sd = {k[len('gpt.'):]: v for k, v in learn.ema.state_dict(learn.model).items() if k.startswith('gpt.')}
-    out = GPT(gpt.config).to(next(gpt.parameters()).device)
-    out.load_state_dict(sd)
-    return out.eval()
+    return trained_submodule(learn, 'gpt', ema)

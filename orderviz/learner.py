@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, Sampler, RandomSampler, SequentialSampl
 from torch.nn.parallel import DistributedDataParallel as DDP
 from fastcore.basics import patch
 from tqdm import tqdm
-from .core import default_device, seed_everything, save_checkpoint, load_checkpoint, Run
+from .core import default_device, seed_everything, save_checkpoint, load_checkpoint, check_finite, config_dict, atomic_open, Run
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_factor', 'Schedule', 'param_groups', 'EMA', 'EpochSampler', 'get_rng_state', 'set_rng_state',
@@ -233,7 +233,7 @@ class TrainingInterrupted(KeyboardInterrupt):
     "Training stopped on SIGINT/SIGTERM after writing a checkpoint at a step boundary."
 
 class NonFiniteLoss(FloatingPointError):
-    "The loss or the gradient norm of a step was NaN or infinite."
+    "The loss or the gradient norm of a step, or the weights to checkpoint, were NaN or infinite."
 
 def _hook(cb, name):
     "`cb.name` as a function of the learner, or `None` when `cb` leaves the hook empty."
@@ -274,7 +274,7 @@ class Learner:
                                                 schedule=cfg.schedule, min_ratio=cfg.min_lr / cfg.lr if cfg.lr else 0.0))
         self._setup_precision()
         self.ema = EMA(self.model, cfg.ema_decay) if cfg.ema_decay else None
-        self.step, self.epoch, self.batch_in_epoch, self.n_skipped = 0, 0, 0, 0
+        self.step, self.epoch, self.batch_in_epoch, self.n_skipped, self.config_changes = 0, 0, 0, 0, []
         self.should_stop, self.eval_metrics, self.metrics, self.loss = False, {}, {}, None
         self._resumed, self._saved_step, self._consistent, self._signal = False, None, True, None
         self._pending, self._acc, self._mfile, self._bar, self.history = {}, {}, None, None, []
@@ -293,6 +293,7 @@ def _check_config(cfg:TrainConfig):
     for k in ('epochs', 'max_steps', 'warmup_steps', 'ckpt_every', 'keep_ckpts', 'eval_every', 'skip_nonfinite'):
         if getattr(cfg, k) < 0: raise ValueError(f'{k} must be >= 0, got {getattr(cfg, k)}')
 
+# %% ../nbs/10_learner.ipynb #d3a30f64
 @patch
 def add_cb(self:Learner, cb):
     "Add callback `cb` (and give it `cb.learn`)."
@@ -330,6 +331,7 @@ def _rebuild(dl:DataLoader, sampler:Sampler, generator:torch.Generator|None=None
                       prefetch_factor=dl.prefetch_factor if dl.num_workers else None,
                       persistent_workers=dl.persistent_workers and dl.num_workers > 0)
 
+# %% ../nbs/10_learner.ipynb #83bc4f8e
 @patch
 def _setup_data(self:Learner, train_dl):
     cfg = self.config
@@ -362,6 +364,7 @@ def _epoch_iter(self:Learner):
     it = iter(self._train_loader)
     return itertools.islice(it, self.batch_in_epoch, None) if self.batch_in_epoch else it
 
+# %% ../nbs/10_learner.ipynb #f4fb78c1
 @patch
 def _setup_precision(self:Learner):
     p, dev = self.config.precision, self.device.type
@@ -411,12 +414,9 @@ def _reduce(t:torch.Tensor, world:int, op=None)->torch.Tensor:
     return t
 
 @patch
-def _train_step(self:Learner, it)->bool:
-    "One optimiser step from iterator `it`; `False` when the iterator had no batch left."
-    cfg, n = self.config, self.config.grad_accum
-    if self.n_batches is not None: n = min(n, self.n_batches - self.batch_in_epoch)
-    self._cb('before_step')
-    sums, count, items, on_cpu = None, 0, 0, self.device.type == 'cpu'
+def _forward_backward(self:Learner, it, n:int)->tuple:
+    "Up to `n` micro-batches from `it` through the model, loss and backward: (sums of the loss values, their names, micro-batches, items)."
+    sums, names, count, items, on_cpu = None, None, 0, 0, self.device.type == 'cpu'
     for i in range(n):
         try: batch = next(it)
         except StopIteration: self._exhausted = True; break
@@ -431,31 +431,45 @@ def _train_step(self:Learner, it)->bool:
             (self.scaler.scale(loss) if self.scaler else loss).backward()
         vals = [v.detach() if isinstance(v, torch.Tensor) else v for v in out.values()]
         sums = vals if sums is None else [a + b for a, b in zip(sums, vals)]
-        count += 1; items += _n_items(self.batch)
-    if count == 0: return False
-    if self.scaler: self.scaler.unscale_(self.opt)
+        names, count, items = list(out), count + 1, items + _n_items(self.batch)
+    return sums, names, count, items
+
+# %% ../nbs/10_learner.ipynb #ec2753db
+@patch
+def _grad_norm(self:Learner)->torch.Tensor:
+    "The global gradient norm: non-finite when any gradient is."
+    grads = [p.grad for p in self._params if p.grad is not None]
+    return torch.nn.utils.get_total_norm(grads, foreach=True) if grads else torch.zeros((), device=self.device)
+
+@patch
+def _step_metrics(self:Learner, sums:list, names:list, count:int, gnorm:torch.Tensor)->dict:
+    "The step's mean loss values and gradient norm, averaged over all ranks."
     w = self.world_size
-    # the norm costs a few kernels: computed when clipping, under DDP and on the steps that write a log row
-    gnorm = None
-    if cfg.grad_clip or w > 1 or (self.step + 1) % cfg.log_every == 0 or self.step + 1 == self.total_steps:
-        grads = [p.grad for p in self._params if p.grad is not None]
-        gnorm = torch.nn.utils.get_total_norm(grads, foreach=True) if grads else torch.zeros((), device=self.device)
     if w > 1:
         stats = torch.stack([torch.as_tensor(v, device=self.device).float() / count for v in sums] + [gnorm.float()])
         vals = [v / w for v in _reduce(stats, w).tolist()]
-    else: vals = [float(v) / count for v in sums] + [None if gnorm is None else float(gnorm)]
-    self.metrics = dict(zip(out.keys(), vals))
-    self.metrics['grad_norm'] = gn = vals[-1]
-    self.loss, lr = self.metrics['loss'], self.opt.param_groups[0]['lr']
-    bad = not math.isfinite(self.loss) or (self.scaler is None and gn is not None and not math.isfinite(gn))
+    else: vals = [float(v) / count for v in sums] + [float(gnorm)]
+    return dict(zip(names, vals), grad_norm=vals[-1])
+
+# %% ../nbs/10_learner.ipynb #7d8ef181
+@patch
+def _nonfinite(self:Learner)->bool:
+    "Whether this step's loss or gradient norm is NaN/inf; past `skip_nonfinite` such steps, a `NonFiniteLoss`."
+    cfg, gn = self.config, self.metrics['grad_norm']
+    bad = not math.isfinite(self.loss) or (self.scaler is None and not math.isfinite(gn))
     if bad:
         self.n_skipped += 1
         if self.n_skipped > cfg.skip_nonfinite:
             self.opt.zero_grad(set_to_none=True)
-            raise NonFiniteLoss(f'non-finite loss ({self.loss}) or gradient norm ({self.metrics["grad_norm"]}) at step {self.step + 1}'
+            raise NonFiniteLoss(f'non-finite loss ({self.loss}) or gradient norm ({gn}) at step {self.step + 1}'
                                 f'{f" after skipping {cfg.skip_nonfinite} bad steps" if cfg.skip_nonfinite else ""}; '
                                 f'lower the learning rate or clip gradients (config.grad_clip), and resume from the last good checkpoint')
-    self._consistent = False
+    return bad
+
+@patch
+def _update(self:Learner, gnorm:torch.Tensor, bad:bool):
+    "Clip, step the optimiser (or skip a bad step), update the EMA, clear the gradients and advance the schedule."
+    cfg = self.config
     if bad:
         if self.scaler: self.scaler.update()
     else:
@@ -465,10 +479,27 @@ def _train_step(self:Learner, it)->bool:
         if self.ema is not None: self.ema.update(self.model)
     self.opt.zero_grad(set_to_none=True)
     self.sched.step()
+
+# %% ../nbs/10_learner.ipynb #c0a50fcf
+@patch
+def _train_step(self:Learner, it)->bool:
+    "One optimiser step from iterator `it`; `False` when the iterator had no batch left."
+    n = self.config.grad_accum
+    if self.n_batches is not None: n = min(n, self.n_batches - self.batch_in_epoch)
+    self._cb('before_step')
+    sums, names, count, items = self._forward_backward(it, n)
+    if count == 0: return False
+    if self.scaler: self.scaler.unscale_(self.opt)
+    gnorm = self._grad_norm()
+    self.metrics = self._step_metrics(sums, names, count, gnorm)
+    self.loss, lr = self.metrics['loss'], self.opt.param_groups[0]['lr']
+    bad = self._nonfinite()
+    self._consistent = False
+    self._update(gnorm, bad)
     self.step += 1; self.batch_in_epoch += count
     self._consistent = True
     self.metrics.update(lr=lr, skipped=bad)
-    self._row_add(items * w, bad)
+    self._row_add(items * self.world_size, bad)
     self._cb('after_step')
     return True
 
@@ -501,12 +532,19 @@ def _row_write(self:Learner, force:bool=False):
     self._write_row(row)
     if self._bar is not None: self._bar.set_postfix(loss=f'{row["loss"]:.4g}', lr=f'{row["lr"]:.3g}', img_s=f'{row["images_per_s"]:.0f}', refresh=False)
 
+# %% ../nbs/10_learner.ipynb #dfc74dc9
 @patch
 def _write_row(self:Learner, row:dict):
     self.history.append(row)
     if self._mfile is None: return
     self._mfile.write(json.dumps(row) + '\n')
     if time.monotonic() - self._t_flush > 2: self._mfile.flush(); self._t_flush = time.monotonic()
+
+@patch
+def _sync_records(self:Learner):
+    "Flush `metrics.jsonl` and sync it to disk (before every checkpoint)."
+    if self._mfile is None: return
+    self._mfile.flush(); os.fsync(self._mfile.fileno()); self._t_flush = time.monotonic()
 
 @patch
 def _open_records(self:Learner):
@@ -521,6 +559,28 @@ def _close_records(self:Learner):
     if self._mfile is not None: self._mfile.close(); self._mfile = None
     if self._bar is not None: self._bar.close(); self._bar = None
 
+# %% ../nbs/10_learner.ipynb #d7694387
+def _split_rows(lines:list, step:int)->tuple[list, list]:
+    "`metrics.jsonl` lines up to `step`, and the others (later steps, and lines cut short by a kill)."
+    keep, drop = [], []
+    for line in lines:
+        if not line.strip(): continue
+        try: row = json.loads(line)
+        except json.JSONDecodeError: drop.append(line); continue
+        (keep if row.get('step', 0) <= step else drop).append(line)
+    return keep, drop
+
+@patch
+def _truncate_records(self:Learner):
+    "Move the rows of steps after the current one from `metrics.jsonl` to `metrics.dropped.jsonl` (rank 0)."
+    if self.run is None or not self.is_main or not (self.run.path/'metrics.jsonl').exists(): return
+    p = self.run.path/'metrics.jsonl'
+    keep, drop = _split_rows(p.read_text(encoding='utf-8').splitlines(), self.step)
+    if not drop: return
+    with open(self.run.path/'metrics.dropped.jsonl', 'a', encoding='utf-8') as f:
+        f.write(''.join(l + '\n' for l in drop)); f.flush(); os.fsync(f.fileno())
+    with atomic_open(p, 'w', encoding='utf-8') as f: f.write(''.join(l + '\n' for l in keep))
+
 # %% ../nbs/10_learner.ipynb #54f55a96
 @patch
 def state_dict(self:Learner, rng:list|None=None)->dict:
@@ -534,7 +594,17 @@ def state_dict(self:Learner, rng:list|None=None)->dict:
                 ema=self.ema.state_dict(self.model) if self.ema is not None else None,
                 step=self.step, epoch=self.epoch, n_skipped=self.n_skipped,
                 sampler=dict(epoch=self.epoch, batches=self.batch_in_epoch, batch_size=self.batch_size, world_size=self.world_size),
-                rng=rng, callbacks={type(c).__name__: c.state_dict() for c in self.cbs if hasattr(c, 'state_dict')})
+                rng=rng, callbacks={type(c).__name__: c.state_dict() for c in self.cbs if hasattr(c, 'state_dict')},
+                config_changes=self.config_changes)
+
+# %% ../nbs/10_learner.ipynb #9f7921c0
+@patch
+def _check_state(self:Learner, state:dict, path):
+    "A `NonFiniteLoss` naming the tensor when the weights, EMA weights or optimiser state hold NaN or inf."
+    for key, what in (('model', 'the model'), ('ema', 'the EMA'), ('opt', 'the optimiser state')):
+        try: check_finite(state.get(key), what)
+        except ValueError as e:
+            raise NonFiniteLoss(f'refusing to write checkpoint {path} at step {self.step}: {e}; the last good checkpoint is kept') from None
 
 @patch
 def save(self:Learner, path=None, # file to write; `None`: `run.ckpt_dir/latest.pt`
@@ -542,18 +612,19 @@ def save(self:Learner, path=None, # file to write; `None`: `run.ckpt_dir/latest.
          rng:list|None=None)->Path|None:
     "Write a checkpoint of the current state (rank 0 writes, all ranks must call it unless `rng` is given)."
     state = self.state_dict(rng)
+    if path is None and self.run is None: raise ValueError('no run folder to save into: pass run= to the Learner or a path to save')
+    self._check_state(state, path or self.run.path/'ckpt'/'latest.pt')   # on every rank, so that all ranks stop together
     out = None
     if self.is_main:
-        if path is not None: path = Path(path)
-        else:
-            if self.run is None: raise ValueError('no run folder to save into: pass run= to the Learner or a path to save')
-            path = self.run.ckpt_dir/'latest.pt'
+        path = Path(path) if path is not None else self.run.ckpt_dir/'latest.pt'
+        self._sync_records()
         out = save_checkpoint(path, config=self.config, exact=exact, **state)
         if self.config.keep_ckpts and path.name == 'latest.pt': self._keep_numbered(out)
     self._saved_step = self.step
     if self.world_size > 1 and rng is None: dist.barrier()
     return out
 
+# %% ../nbs/10_learner.ipynb #2570f4af
 @patch
 def _keep_numbered(self:Learner, latest:Path):
     p = latest.parent/f'step_{self.step:08d}.pt'
@@ -574,6 +645,42 @@ def find_checkpoint(path, # a `.pt` file, a run folder, its `ckpt/` folder or a 
         if p.is_file(): return p
     raise FileNotFoundError(f'no checkpoint at {path} (looked for the file, {path}/ckpt/latest.pt and {path}/latest.pt)')
 
+# %% ../nbs/10_learner.ipynb #76b1e93b
+_LEARNER_KEYS = ('model', 'opt', 'sched', 'step', 'epoch', 'sampler')
+
+def _same(a, b)->bool:
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor): return torch.as_tensor(a).tolist() == torch.as_tensor(b).tolist()
+    return a == b
+
+@patch
+def _load_opt(self:Learner, state:dict, path)->dict:
+    "Load the optimiser's state, keeping this learner's settings; returns `{setting: [checkpoint's, now]}` for those that differ."
+    want = [{k: v for k, v in g.items() if k not in ('params', 'lr')} for g in self.opt.param_groups]   # lr follows initial_lr
+    try: self.opt.load_state_dict(state)
+    except ValueError as e:
+        raise ValueError(f'{path}: the optimiser state does not fit this learner ({e}); its parameter groups follow the model '
+                         'and weight_decay/decay_all: resume with the model and those settings of the checkpoint') from e
+    changed = {}
+    for g, w in zip(self.opt.param_groups, want):
+        for k, v in w.items():
+            if k in g and not _same(g[k], v): changed.setdefault('lr' if k == 'initial_lr' else k, [g[k], v])
+            g[k] = v
+    return changed
+
+@patch
+def _record_changes(self:Learner, ck:dict, opt_changes:dict, path):
+    "Warn about, and add to `config_changes`, every setting that differs from the checkpoint's."
+    old, new = ck.get('config') or {}, config_dict(self.config)
+    changed = {k: [old[k], v] for k, v in new.items() if k in old and old[k] != v and k != 'progress'}
+    changed.update({k: v for k, v in opt_changes.items() if k not in changed})
+    self.config_changes = list(ck.get('config_changes') or [])
+    if not changed: return
+    self.config_changes.append(dict(step=self.step, **config_dict(changed)))
+    if self.is_main:
+        warnings.warn(f'resuming {path} at step {self.step} with changed settings: ' + ', '.join(f'{k} {a} -> {b}' for k, (a, b) in changed.items())
+                      + f'; the new values apply from step {self.step + 1} and are recorded in config_changes')
+
+# %% ../nbs/10_learner.ipynb #0cdc0a97
 @patch
 def resume(self:Learner, path=None, # checkpoint, run folder or ckpt folder; `None`: this learner's run
           )->Learner:
@@ -583,7 +690,10 @@ def resume(self:Learner, path=None, # checkpoint, run folder or ckpt folder; `No
         path = self.run.path
     path = find_checkpoint(path)
     ck = load_checkpoint(path, map_location='cpu', weights_only=True)
-    self.model.load_state_dict(ck['model']); self.opt.load_state_dict(ck['opt']); self.sched.load_state_dict(ck['sched'])
+    if missing := [k for k in _LEARNER_KEYS if k not in ck]: raise ValueError(f'{path} is not a Learner checkpoint (it lacks {", ".join(missing)})')
+    try: self.model.load_state_dict(ck['model'])
+    except RuntimeError as e: raise RuntimeError(f'{path} holds weights of another model: {e}') from e
+    opt_changes = self._load_opt(ck['opt'], path); self.sched.load_state_dict(ck['sched'])
     if self.scaler is not None and ck.get('scaler'): self.scaler.load_state_dict(ck['scaler'])
     if self.ema is not None: self.ema.load_state_dict(ck['ema'] if ck.get('ema') is not None else ck['model'])
     self.step, self.epoch, self.n_skipped = ck['step'], ck['epoch'], ck.get('n_skipped', 0)
@@ -597,6 +707,7 @@ def resume(self:Learner, path=None, # checkpoint, run folder or ckpt folder; `No
     for c in self.cbs:
         st = (ck.get('callbacks') or {}).get(type(c).__name__)
         if st and hasattr(c, 'load_state_dict'): c.load_state_dict(st)
+    self._record_changes(ck, opt_changes, path)
     self._resumed, self._saved_step, self.resumed_from = True, self.step, path
     if not ck.get('exact', True) and self.is_main:
         warnings.warn(f'{path} is a crash checkpoint: training restarts after step {self.step}, but the random draws of the interrupted step are not replayed')
@@ -656,35 +767,7 @@ def _signals(handler):
     finally:
         for s, h in old.items(): signal.signal(s, h)
 
-@patch
-def _after_step(self:Learner):
-    "Epoch end, evaluation, log row, checkpoint and stop requests after a step."
-    cfg = self.config
-    end_epoch = self.n_batches is not None and self.batch_in_epoch >= self.n_batches or self._exhausted
-    evaluated = False
-    if end_epoch:
-        self._cb('after_epoch')
-        if self.valid_dl is not None and not cfg.eval_every: self._eval_row(); evaluated = True
-        self.epoch += 1; self.batch_in_epoch = 0
-    periodic = cfg.eval_every and self.step % cfg.eval_every == 0
-    if self.valid_dl is not None and not evaluated and (periodic or self.step == self.total_steps): self._eval_row()
-    if self._bar is not None: self._bar.update(1)
-    flags = [float(self._signal is not None), float(bool(self.should_stop))]
-    if self.world_size > 1: flags = _reduce(torch.tensor(flags), self.world_size, dist.ReduceOp.MAX).tolist()
-    stop = flags[0] > 0 or flags[1] > 0 or self.step >= self.total_steps
-    self._row_write(force=stop)
-    if self.run is not None and (stop or (cfg.ckpt_every and self.step % cfg.ckpt_every == 0)): self.save()
-    if flags[0] > 0:
-        raise TrainingInterrupted(f'training interrupted by {signal.Signals(int(self._signal or signal.SIGINT)).name} at step {self.step}; '
-                                  f'resume with Learner.fit(resume=True)')
-    if flags[1] > 0: self.should_stop = True
-    return end_epoch
-
-@patch
-def _eval_row(self:Learner):
-    res = self.evaluate()
-    self._write_row(dict(step=self.step, epoch=self.epoch, **res, time=round(time.time(), 3)))
-
+# %% ../nbs/10_learner.ipynb #38194c8e
 @patch
 def fit(self:Learner, resume:bool|str|Path=False, # `True`: continue from `run.ckpt_dir/latest.pt` if it exists; a path: from that checkpoint
        )->Learner:
@@ -694,11 +777,11 @@ def fit(self:Learner, resume:bool|str|Path=False, # `True`: continue from `run.c
     elif resume: self.resume(resume)
     if self.step == 0 and not self._resumed: seed_everything(self.config.seed + self.rank)
     if self.run is not None and self.is_main:
-        if self.run.info.get('status') not in (None, 'running'): self.run.restart()
-        self.run.update_info(train=dict(total_steps=self.total_steps, world_size=self.world_size, device=str(self.device),
-                                        precision=self.precision, resumed_from=str(getattr(self, 'resumed_from', '')) or None))
+        if self.run.info.get('status') not in (None, 'running') or self._resumed: self.run.restart()
+        self.run.update_info(train=dict(total_steps=self.total_steps, world_size=self.world_size, device=str(self.device), precision=self.precision,
+                                        resumed_from=str(getattr(self, 'resumed_from', '')) or None, config_changes=self.config_changes or None))
     self._signal, self.should_stop, self._exhausted = None, False, False
-    self._open_records(); self.model.train()
+    self._truncate_records(); self._open_records(); self.model.train()
     try:
         with _signals(self._on_signal):
             self._cb('before_fit')
@@ -716,6 +799,37 @@ def fit(self:Learner, resume:bool|str|Path=False, # `True`: continue from `run.c
     finally: self._close_records()
     return self
 
+# %% ../nbs/10_learner.ipynb #4a32b46e
+@patch
+def _after_step(self:Learner):
+    "Epoch end, evaluation, log row, checkpoint and stop requests after a step."
+    cfg = self.config
+    end_epoch = self.n_batches is not None and self.batch_in_epoch >= self.n_batches or self._exhausted
+    evaluated = False
+    if end_epoch:
+        self._cb('after_epoch')
+        if self.valid_dl is not None and not cfg.eval_every: self._eval_row(); evaluated = True
+        self.epoch += 1; self.batch_in_epoch = 0
+    periodic = cfg.eval_every and self.step % cfg.eval_every == 0
+    if self.valid_dl is not None and not evaluated and (periodic or self.step == self.total_steps): self._eval_row()
+    if self._bar is not None: self._bar.update(1)
+    flags = [float(self._signal is not None), float(bool(self.should_stop))]
+    if self.world_size > 1: flags = _reduce(torch.tensor(flags), self.world_size, dist.ReduceOp.MAX).tolist()
+    stop = flags[0] > 0 or flags[1] > 0 or self.step >= self.total_steps
+    ckpt = self.run is not None and (stop or (cfg.ckpt_every and self.step % cfg.ckpt_every == 0))
+    self._row_write(force=stop or ckpt)
+    if ckpt: self.save()
+    if flags[0] > 0:
+        raise TrainingInterrupted(f'training interrupted by {signal.Signals(int(self._signal or signal.SIGINT)).name} at step {self.step}; '
+                                  f'resume with Learner.fit(resume=True)')
+    if flags[1] > 0: self.should_stop = True
+    return end_epoch
+
+@patch
+def _eval_row(self:Learner):
+    res = self.evaluate()
+    self._write_row(dict(step=self.step, epoch=self.epoch, **res, time=round(time.time(), 3)))
+
 @patch
 def _after_step_empty(self:Learner):
     "An iterable without length ran out at a step boundary: close the epoch."
@@ -723,18 +837,18 @@ def _after_step_empty(self:Learner):
     if self.valid_dl is not None and not self.config.eval_every: self._eval_row()
     self.epoch += 1; self.batch_in_epoch = 0
 
+# %% ../nbs/10_learner.ipynb #0320686c
 @patch
 def _crash(self:Learner, e:BaseException):
     "Record a failed or interrupted run, with a checkpoint of the last completed step when it is sound."
     if self.run is None or not self.is_main: return
     with contextlib.suppress(Exception): self._row_write(force=True)
     if self._mfile is not None: self._mfile.flush()
-    note = ''
     if self._saved_step == self.step: note = f'checkpoint of step {self.step} kept'
     elif not self._consistent: note = f'the error came during the update of step {self.step + 1}: the last good checkpoint is kept'
-    elif not all(torch.isfinite(p).all() for p in self.model.parameters()): note = 'the weights are not finite: the last good checkpoint is kept'
     else:
         try: self.save(exact=False, rng=[get_rng_state()]); note = f'crash checkpoint of step {self.step} written'
+        except NonFiniteLoss: note = 'the weights or optimiser state are not finite: the last good checkpoint is kept'
         except Exception as e2: note = f'could not write a crash checkpoint: {e2!r}'
     status = 'interrupted' if isinstance(e, KeyboardInterrupt) else 'failed'
     err = ''.join(traceback.format_exception_only(type(e), e)).strip()
@@ -748,23 +862,35 @@ def _metrics_file(src)->Path:
     p = Path(src)
     return p if p.is_file() else p/'metrics.jsonl'
 
+def _rows(p:Path)->list[dict]:
+    "The rows of a `metrics.jsonl`, without a last line cut short by a kill."
+    lines = [l for l in p.read_text(encoding='utf-8').splitlines() if l.strip()]
+    rows = []
+    for i, l in enumerate(lines):
+        try: rows.append(json.loads(l))
+        except json.JSONDecodeError as e:
+            if i < len(lines) - 1: raise ValueError(f'{p}, line {i + 1}, is not a JSON row ({e}): the file is damaged') from e
+    return rows
+
 def load_metrics(src, # a `Run`, a run folder or a `metrics.jsonl` file
                 ):
     "The rows of `metrics.jsonl` as a pandas DataFrame; training rows and evaluation rows each keep the last row per step."
     import pandas as pd
     p = _metrics_file(src)
     if not p.exists(): raise FileNotFoundError(f'no metrics.jsonl at {p}: has the run logged a step yet?')
-    rows = [json.loads(l) for l in p.read_text(encoding='utf-8').splitlines() if l.strip()]
+    rows = _rows(p)
     df = pd.DataFrame(rows)
     if df.empty: return df
     kind = ['eval' if any(k.startswith('valid_') for k in r) else 'train' for r in rows]
     df = df.assign(kind=kind).drop_duplicates(['kind', 'step'], keep='last')
     return df.sort_values(['step', 'kind'], ascending=[True, False]).reset_index(drop=True)
 
+# %% ../nbs/10_learner.ipynb #33373c07
 def plot_loss(src, # a `Run`, run folder or `metrics.jsonl`, or a list of them
               ax=None, # matplotlib axes to draw on
               logy:bool=False, # logarithmic loss axis
               labels:list|None=None, # a label per source (default: the run folder names)
+              title:str|None=None, # the figure's title (default: the run's name, or 'loss' for several)
              ):
     "Training (and validation) loss against the step from `metrics.jsonl`; returns the figure."
     import matplotlib.pyplot as plt
@@ -779,5 +905,6 @@ def plot_loss(src, # a `Run`, run folder or `metrics.jsonl`, or a list of them
             ev = df[df['valid_loss'].notna()]
             ax.plot(ev['step'], ev['valid_loss'], 'o--', color=line.get_color(), label=f'{lab} valid' if len(srcs) > 1 else 'valid')
     ax.set_xlabel('step'); ax.set_ylabel('loss'); ax.legend(); ax.grid(alpha=0.3)
+    ax.set_title(title or (f'loss of {labels[0]}' if len(srcs) == 1 else 'loss'))
     if logy: ax.set_yscale('log')
     return fig

@@ -100,12 +100,14 @@ class GaussianDiffusion(nn.Module):
 def p_mean_variance(self:GaussianDiffusion, out:torch.Tensor, # network output (N, 2C): eps and variance interpolation
                     x:torch.Tensor, # x_t (N, C)
                     t:torch.Tensor, # step of each row (N,)
+                    clip:float|None=None, # clamp the predicted x_0 to [-clip, clip]; None: no clamp (MAR)
                    ):
     "Mean, log-variance and predicted x_0 of p(x_{t-1} | x_t)."
     eps, v = out.split(x.shape[1], dim=1)                                   # (N, C), (N, C)
     frac = (v + 1) / 2                                                      # (N, C)
     logvar = frac * self._at('log_betas', t, x) + (1 - frac) * self._at('post_logvar', t, x)  # (N, C)
     x0 = self._at('sqrt_recip_ac', t, x) * x - self._at('sqrt_recipm1_ac', t, x) * eps         # (N, C)
+    if clip is not None: x0 = x0.clamp(-clip, clip)                         # (N, C)
     mean = self._at('post_c1', t, x) * x0 + self._at('post_c2', t, x) * x                      # (N, C)
     return mean, logvar, x0
 
@@ -114,6 +116,7 @@ def p_sample_loop(self:GaussianDiffusion, net, # callable `net(x, t, **kwargs)` 
                   noise:torch.Tensor, # x_T (N, C)
                   temperature:float=1.0, # scale of the noise added at each step
                   generator:torch.Generator|None=None, # random source for the step noise; the global one if None
+                  clip:float|None=None, # clamp each step's predicted x_0 to [-clip, clip]; None: no clamp (MAR)
                   **kwargs, # passed to `net` (e.g. `c`, `cfg_scale`)
                  )->torch.Tensor:
     "Run the reverse process from `noise` to x_0 (N, C)."
@@ -121,7 +124,7 @@ def p_sample_loop(self:GaussianDiffusion, net, # callable `net(x, t, **kwargs)` 
     with torch.no_grad():
         for i in reversed(range(self.num_timesteps)):
             t = torch.full((x.shape[0],), i, dtype=torch.long, device=x.device)   # (N,)
-            mean, logvar, _ = self.p_mean_variance(net(x, self.timestep_map[t], **kwargs), x, t)  # (N, C) each
+            mean, logvar, _ = self.p_mean_variance(net(x, self.timestep_map[t], **kwargs), x, t, clip)  # (N, C) each
             z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)    # (N, C)
             x = mean + float(i > 0) * torch.exp(0.5 * logvar) * z * temperature               # (N, C)
     return x
@@ -293,6 +296,7 @@ def denoise_step(net:SimpleMLPAdaLN, # the denoiser
                  temperature:torch.Tensor, # () scale of the noise
                  scale:torch.Tensor, # () guidance scale (read when `guided`)
                  guided:bool, # whether the rows are [cond; uncond]
+                 clip:float|None=None, # clamp the predicted x_0 to [-clip, clip]; None: no clamp (MAR)
                 )->torch.Tensor:
     "One reverse step x_t -> x_{t-1} (N, C) from precomputed modulations; all tensors, so that it compiles to one graph."
     m = [mod[j] for mod in mods]                                            # (N, .) each
@@ -300,7 +304,7 @@ def denoise_step(net:SimpleMLPAdaLN, # the denoiser
         half = x[: len(x) // 2]                                             # (N/2, C)
         out = guide(net.forward_modulated(torch.cat([half, half], 0), m), net.in_channels, scale)  # (N, 2C)
     else: out = net.forward_modulated(x, m)                                 # (N, 2C)
-    mean, logvar, _ = diffusion.p_mean_variance(out, x, i.expand(len(x)))   # (N, C) each
+    mean, logvar, _ = diffusion.p_mean_variance(out, x, i.expand(len(x)), clip)  # (N, C) each
     return mean + (i > 0).to(x.dtype) * torch.exp(0.5 * logvar) * noise * temperature  # (N, C)
 
 # %% ../nbs/40_mar.ipynb #646e2b11
@@ -312,9 +316,10 @@ class DiffLoss(nn.Module):
                  width:int, # width of the denoiser
                  num_sampling_steps:str|int='100', # respacing of the sampling process
                  grad_checkpointing:bool=False, # recompute denoiser blocks in the backward pass
+                 x0_clip:float|None=None, # sampling: clamp each step's predicted x_0 to [-x0_clip, x0_clip]; None: no clamp (MAR)
                 ):
         super().__init__()
-        self.in_channels = target_channels
+        self.in_channels, self.x0_clip = target_channels, x0_clip
         self.net = SimpleMLPAdaLN(target_channels, width, target_channels * 2, z_channels, depth, grad_checkpointing)
         self.train_diffusion = GaussianDiffusion.create('')
         self.gen_diffusion = GaussianDiffusion.create(num_sampling_steps)
@@ -351,7 +356,7 @@ class DiffLoss(nn.Module):
             mods = self.net.modulations(D.timestep_map[lo:hi], z)                            # (hi-lo, N, .) each
             for i in reversed(range(lo, hi)):
                 n = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)  # (N, C)
-                x = step(self.net, D, x, idx[i], mods, idx[i - lo], n, temp, scale, guided)
+                x = step(self.net, D, x, idx[i], mods, idx[i - lo], n, temp, scale, guided, self.x0_clip)
         return x
 
 # %% ../nbs/40_mar.ipynb #b6ea3946
@@ -416,6 +421,7 @@ class MARConfig:
     diffloss_w:int=1024 # width of the diffusion head
     num_sampling_steps:str='100' # respaced diffusion steps for sampling
     diffusion_batch_mul:int=4 # copies of each position per batch in the diffusion loss
+    diffusion_x0_clip:float|None=None # sampling: clamp the diffusion head's x_0 predictions to [-c, c]; None: unclamped, as MAR
     grad_checkpointing:bool=False # recompute blocks in the backward pass
 
     @property
@@ -469,7 +475,7 @@ class MAR(nn.Module):
         self.decoder_blocks, self.decoder_norm = blocks(D, c.decoder_depth, c.decoder_num_heads), nn.LayerNorm(D, eps=1e-6)
         self.diffusion_pos_embed_learned = nn.Parameter(torch.zeros(1, c.seq_len, D))
         self.initialize_weights()
-        self.diffloss = DiffLoss(c.token_embed_dim, D, c.diffloss_d, c.diffloss_w, c.num_sampling_steps, c.grad_checkpointing)
+        self.diffloss = DiffLoss(c.token_embed_dim, D, c.diffloss_d, c.diffloss_w, c.num_sampling_steps, c.grad_checkpointing, c.diffusion_x0_clip)
 
     def initialize_weights(self):
         "N(0, 0.02) embeddings and tokens, Xavier-uniform linears, unit LayerNorms (MAR's init)."

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
 from torch.utils.data import DataLoader
-from .curriculum import OrderSource, ordered_collate, output_loss
+from .curriculum import OrderSource, ordered_collate, output_loss, trained_submodule
 from .orders import make_orders, to_mar_order
 from .mar import MAR, mar_config, save_mar
 
@@ -99,12 +99,7 @@ def trained_mar(learn, # a Learner that trained a `MARTrainer`
                 ema:bool=True, # use the EMA weights when the Learner has an EMA
                )->MAR:
     "The trained MAR model (a copy with the EMA weights when there is an EMA), in eval mode."
-    mar = learn.model.mar
-    if not (ema and learn.ema is not None): return mar.eval()
-    sd = {k[len('mar.'):]: v for k, v in learn.ema.state_dict(learn.model).items() if k.startswith('mar.')}
-    out = MAR(mar.config).to(next(mar.parameters()).device)
-    out.load_state_dict(sd)
-    return out.eval()
+    return trained_submodule(learn, 'mar', ema)
 
 # %% ../nbs/42_mar_train.ipynb #9d915fe0
 class PatchProjection:

@@ -25,7 +25,7 @@ __all__ = ['INCEPTION_URL', 'INCEPTION_FILE', 'INCEPTION_SHA256', 'INCEPTION_NAM
            'to_uint8', 'check_images', 'NpzImages', 'TensorImages', 'as_images', 'save_png_folder', 'inception_weights',
            'InceptionV3Spatial', 'register_extractor', 'get_extractor', 'extract_features', 'feature_stats',
            'frechet_distance', 'is_stats_file', 'save_stats', 'load_stats', 'reference_stats', 'sample_set_record',
-           'evaluate']
+           'reference_features', 'evaluate']
 
 # %% ../nbs/50_metrics.ipynb #8e5c8747
 def to_uint8(x:torch.Tensor, # images (B, C, H, W) in [-1, 1]
@@ -367,11 +367,29 @@ def _check_counts(metrics, # the metrics asked for
         if n < k: raise ValueError(f'{msg}; {what} has {n}')
 
 # %% ../nbs/50_metrics.ipynb #bf398cec
+_REF_FEATURES = {}  # (data fingerprint, extractor, weights sha256, layers) -> features of a reference dataset
+
+def reference_features(ds, # the reference images: a dataset of `(image, label)` items
+                       layers:list, # metrics or layers to extract
+                       extractor:str, wsha:str, # the extractor and the sha256 of its weights
+                       kw:dict, # other `extract_features` arguments
+                       keep:int=4, # references kept in memory
+                      )->dict:
+    "Features of a reference dataset, extracted once per process for the same images, extractor, weights and layers."
+    h = hashlib.sha256(f'{type(getattr(ds, "src", ds)).__name__}:{len(ds)}'.encode())
+    for i in sorted({round(k * (len(ds) - 1) / 15) for k in range(16)} if len(ds) else ()):  # 16 evenly spaced images
+        h.update(np.ascontiguousarray(torch.as_tensor(ds[i]).numpy()).tobytes())
+    key = (h.hexdigest(), extractor, wsha, tuple(layers))
+    if key not in _REF_FEATURES:
+        while len(_REF_FEATURES) >= keep: _REF_FEATURES.pop(next(iter(_REF_FEATURES)))
+        _REF_FEATURES[key] = extract_features(ds, layers=layers, **kw)
+    return _REF_FEATURES[key]
+
 def _reference(reference, ref_ds, paired:list, extractor:str, wsha:str, kw:dict, counts:dict)->tuple[dict, dict, dict]:
     "(statistics, features, file metadata) of the reference for the `paired` metrics."
     if not paired: return {}, {}, {}
     if ref_ds is not None:
-        feats = extract_features(ref_ds, layers=paired, **kw)
+        feats = reference_features(ref_ds, paired, extractor, wsha, kw)
         return {m: feature_stats(feats[m]) for m in ('fid', 'sfid') if m in paired}, feats, {}
     stats, meta = load_stats(reference)
     _check_reference(meta, extractor, wsha, reference)

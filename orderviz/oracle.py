@@ -14,7 +14,8 @@ from .order_head import zscore
 
 # %% auto #0
 __all__ = ['ORACLE_WEIGHTS', 'ORACLE_SHA256', 'MNIST_VIT', 'ORACLE_MODES', 'cls_attention', 'importance_map', 'mnist_vit',
-           'load_mnist_oracle', 'train_mnist_oracle', 'oracle_importance', 'load_timm_vit', 'oracle_loss']
+           'load_mnist_oracle', 'train_mnist_oracle', 'oracle_importance', 'load_timm_vit', 'oracle_loss',
+           'importance_order', 'OraclePolicy']
 
 # %% ../nbs/61_oracle.ipynb #527fde71
 @torch.no_grad()
@@ -160,3 +161,33 @@ def oracle_loss(scores:torch.Tensor, # (B, L) the head's scores
     di, dj = imp.gather(1, i), imp.gather(1, j)
     sign = torch.sign(di - dj)  # +1: i matters more
     return (F.softplus(-sign * (s.gather(1, i) - s.gather(1, j))) * (sign != 0)).sum() / (sign != 0).sum().clamp(min=1)
+
+# %% ../nbs/61_oracle.ipynb #579c359a
+def importance_order(importance:torch.Tensor, # (B, L) importance maps
+                    )->torch.Tensor:
+    "Per-image head-first orders (B, L): the most important cell first (ties by cell index)."
+    return importance.float().argsort(dim=1, descending=True, stable=True)
+
+class OraclePolicy:
+    "A generation policy that scores the open cells by the oracle's importance on the image generated so far."
+    def __init__(self, vit:nn.Module, # the oracle ViT
+                 decode, # tokens of the state (GPT (B, L) codes or MAR latents (B, C, H, W)) -> images (B, c, H, W) in [-1, 1]
+                 schedule:str='slow', # 'static', 'semifast' (`n` calls) or 'slow' (every step)
+                 n:int=8, # rescoring calls of 'semifast'
+                 fill=0, # value of the unknown cells before decoding (a token id, or a latent value)
+                 **importance_kw, # passed to `oracle_importance` (`size`, `normalize` for an ImageNet ViT)
+                ):
+        from orderviz.order_head import OrderHeadPolicy
+        self.timing = OrderHeadPolicy(None, schedule, n)  # the same rescoring schedule as the OrderHead's policy
+        self.vit, self.decode, self.fill, self.kw, self.scores, self.calls = vit, decode, fill, importance_kw, None, 0
+
+    def canvas(self, state)->torch.Tensor:
+        "The images decoded from what has been generated so far (unknown cells filled)."
+        from orderviz.recognizability import fill_unknown
+        if state.backbone == 'gpt': return self.decode(fill_unknown(state.tokens, state.known, self.fill))
+        return self.decode(state.model.unpatchify(fill_unknown(state.tokens, state.known, self.fill)))
+
+    def __call__(self, state)->torch.Tensor:
+        if self.scores is None or state.step == 0 or self.timing.rescore_at(state.step, state.n_steps):
+            self.scores = oracle_importance(self.vit, self.canvas(state), state.grid, **self.kw).log(); self.calls += 1
+        return self.scores

@@ -85,15 +85,21 @@ class OrderHead(nn.Module):
         if tokens is not None and self.proj_t is not None: x = x + self.proj_t(tokens.to(x.dtype)) * known[..., None]
         return x
 
-    def score(self, x:torch.Tensor, # (B, L, dim) from `cell_inputs`
-              labels:torch.Tensor, # (B,) class labels
-             )->torch.Tensor:
-        "Scores (B, L) of the cells whose inputs are `x`."
+    def encode(self, x:torch.Tensor, # (B, L, dim) from `cell_inputs`
+               labels:torch.Tensor, # (B,) class labels
+              )->torch.Tensor:
+        "The normalised output states (B, L, dim) of the cells whose inputs are `x` (what `score` reads out)."
         B = x.shape[0]
         prefix = torch.cat([self.class_embed(labels)[:, None], self.registers.expand(B, -1, -1)], 1)  # (B, 1+R, d)
         h = torch.cat([prefix, x], 1)  # (B, 1+R+L, d)
         for blk in self.blocks: h = blk(h)  # (B, 1+R+L, d)
-        return self.head(self.norm(h[:, prefix.shape[1]:]))[..., 0].float()  # (B, L)
+        return self.norm(h[:, prefix.shape[1]:])  # (B, L, d)
+
+    def score(self, x:torch.Tensor, # (B, L, dim) from `cell_inputs`
+              labels:torch.Tensor, # (B,) class labels
+             )->torch.Tensor:
+        "Scores (B, L) of the cells whose inputs are `x`."
+        return self.head(self.encode(x, labels))[..., 0].float()  # (B, L)
 
     def forward(self, known:torch.Tensor, # (B, L) bool: cells whose tokens the head may read
                 labels:torch.Tensor, # (B,) class labels

@@ -192,7 +192,7 @@ def forward(self:OrderHeadTrainer, x, # (B, L) or (B, side, side) GPT codes, or 
     route = torch.rand(B, device=dev) < self.gt_prob  # (B,) GT routing: the head reads every cell
     visible = known | route[:, None]
     inputs = self.side.head_inputs(x, labels, order, torch.where(route, self.L + 1, t))
-    scores = self.head(visible, labels, inputs['features'], inputs['has_features'] & visible, inputs['tokens'])  # (B, L)
+    scores = self.head(visible, labels, inputs['features'], inputs['has_features'], inputs['tokens'])  # (B, L) as a policy sees them
     if c.normalize: scores = zscore(scores, ~known)
     out, loss = {}, scores.new_zeros(())
     if self.side.kind == 'mar': self.side.draw_crn(x)

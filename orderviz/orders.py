@@ -386,19 +386,23 @@ def neighbor_coverage(order, # (L,) or (B, L) head-first order, or a registered 
     return cov.item() if cov.ndim == 0 else cov
 
 # %% ../nbs/02_orders.ipynb #1f083975
-import matplotlib.pyplot as plt
-
 def plot_rank_heatmaps(names:list|None=None, # order names (default: all registered)
-                       h:int=16, w:int=16, seed:int=0, ncols:int=6, cmap:str='viridis'):
-    "One rank heatmap per order: dark cells come first."
+                       h:int=16, w:int=16, seed:int=0, ncols:int=6, cmap:str='viridis',
+                       title:str|None=None, # figure title (default: says what is shown)
+                      ):
+    "One rank heatmap per order, with one colourbar: dark cells are generated earlier."
+    import matplotlib.pyplot as plt
     names = names or order_names()
     nrows = -(-len(names) // ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=(2.1 * ncols, 2.3 * nrows), squeeze=False)
+    fig, axs = plt.subplots(nrows, ncols, figsize=(2.1 * ncols, 2.3 * nrows + 0.6), squeeze=False)
     for ax in axs.flat: ax.axis('off')
     for ax, n in zip(axs.flat, names):
-        ax.imshow(order_to_rank(get_order(n, h, w, seed=seed), h, w), cmap=cmap, interpolation='nearest')
+        im = ax.imshow(order_to_rank(get_order(n, h, w, seed=seed), h, w), cmap=cmap, interpolation='nearest', vmin=0, vmax=h * w - 1)
         ax.set_title(n, fontsize=9)
-    fig.tight_layout()
+    fig.suptitle(title or f'Generation order of each cell on a {h}x{w} grid (random orders: seed {seed})', fontsize=10)
+    fig.tight_layout(rect=(0, 0, 0.93, 0.97))
+    cb = fig.colorbar(im, ax=axs.ravel().tolist(), fraction=0.02, pad=0.01)
+    cb.set_label('generation step (dark: generated earlier)')
     return fig
 
 # %% ../nbs/02_orders.ipynb #e44d649c
@@ -410,9 +414,13 @@ def context_frame(order:torch.Tensor, h:int, w:int, t:int)->np.ndarray:
 def plot_context_frames(names:list, # order names, one row each
                         h:int=16, w:int=16,
                         steps:tuple=(8, 32, 64, 128), # steps to show, one column each
-                        seed:int=0):
-    "The context already generated (white) and the next token (grey) at several steps, per order."
-    fig, axs = plt.subplots(len(names), len(steps), figsize=(1.9 * len(steps), 2 * len(names)), squeeze=False)
+                        seed:int=0,
+                        title:str|None=None, # figure title (default: says what is shown)
+                       ):
+    "The context already generated (white) and the token generated at that step (grey), per order and step."
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    fig, axs = plt.subplots(len(names), len(steps), figsize=(1.9 * len(steps), 2 * len(names) + 0.7), squeeze=False)
     for i, n in enumerate(names):
         o = get_order(n, h, w, seed=seed)
         for j, t in enumerate(steps):
@@ -420,7 +428,10 @@ def plot_context_frames(names:list, # order names, one row each
             ax.set_xticks([]); ax.set_yticks([])
             ax.set_title(f't={t}  cov {100 * neighbor_coverage(o, h, w, t):.0f}%', fontsize=8)
             if j == 0: ax.set_ylabel(n)
-    fig.tight_layout()
+    fig.suptitle(title or f'Context after t steps ({h}x{w} grid; cov: share of 8-neighbours already generated)', fontsize=10)
+    fig.legend(handles=[Patch(facecolor=c, edgecolor='0.5', label=l) for c, l in (('white', 'generated'), ('0.5', 'generated at step t'), ('black', 'not yet'))],
+               loc='lower center', ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.04, 1, 0.96))
     return fig
 
 # %% ../nbs/02_orders.ipynb #7df1fab1
@@ -430,16 +441,22 @@ def order_gif(order:torch.Tensor, # head-first order
               frames:int=32, # number of frames, evenly spaced over the L steps
               cell:int=8, # pixels per cell
               ms:int=120, # milliseconds per frame
-              cmap:str='viridis'):
+              cmap:str='viridis',
+              counter:bool=True, # write 'step t/L' under the grid
+             ):
     "An animated GIF of the grid filling up in `order`: cells take the colour of their step when generated."
-    from PIL import Image
+    import matplotlib.pyplot as plt
+    from PIL import Image, ImageDraw
     from orderviz.core import atomic_open
     rank = order_to_rank(order, h, w).numpy()
     colours = (plt.get_cmap(cmap)(rank / max(h * w - 1, 1))[..., :3] * 255).astype(np.uint8)   # (h, w, 3)
-    imgs = []
+    imgs, band = [], 12 if counter else 0
     for t in np.linspace(1, h * w, min(frames, h * w)).round().astype(int):
         f = np.where((rank < t)[..., None], colours, 255).astype(np.uint8)
-        imgs.append(Image.fromarray(f.repeat(cell, 0).repeat(cell, 1)))
+        im = Image.new('RGB', (w * cell, h * cell + band), 'white')
+        im.paste(Image.fromarray(f.repeat(cell, 0).repeat(cell, 1)), (0, 0))
+        if counter: ImageDraw.Draw(im).text((1, h * cell), f'step {t}/{h * w}', fill=(0, 0, 0))
+        imgs.append(im)
     with atomic_open(path, 'wb') as fh:
         imgs[0].save(fh, format='GIF', save_all=True, append_images=imgs[1:], duration=ms, loop=0)
     return Path(path)
@@ -468,9 +485,10 @@ def orders_cli(grid:int=16, # grid side (or rows, with --cols)
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
         from orderviz.core import save_json
         save_json({'grid': [h, w], 'steps': steps, 'seed': seed, 'coverage': dict(rows)}, out/'coverage.json')
+        import matplotlib.pyplot as plt
         for fig, name in [(plot_rank_heatmaps(names, h, w, seed), 'rank_heatmaps.png'),
                           (plot_context_frames(names, h, w, tuple(sorted({max(1, steps // 4), steps, min(h * w - 1, 4 * steps)})), seed), 'context_frames.png')]:
             fig.savefig(out/name, dpi=110, bbox_inches='tight'); plt.close(fig)
         for n in names: order_gif(get_order(n, h, w, seed=seed), h, w, out/f'{n}.gif', frames=gif_frames)
-        print(f'wrote {out}/rank_heatmaps.png, context_frames.png, coverage.json and {len(names)} GIFs')
+        print(f'wrote {out}/coverage.json (the table), rank_heatmaps.png, context_frames.png and {len(names)} GIFs (one per order)')
     return rows

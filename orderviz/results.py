@@ -8,11 +8,12 @@ import math
 from pathlib import Path
 import numpy as np, pandas as pd, matplotlib.pyplot as plt, seaborn as sns
 from .core import load_json, load_yaml
-from .orders import neighbor_coverage, get_order
+from .orders import neighbor_coverage, coverage_curve, get_order, order_names
 
 # %% auto #0
 __all__ = ['EVAL_FIELDS', 'TABLE_COLUMNS', 'coverage_record', 'evaluation_record', 'load_runs', 'results_table', 'markdown_table',
-           'curves', 'plot_fid_by_order', 'plot_recognizability', 'plot_coverage', 'plot_loss_by_step']
+           'order_styles', 'figure_problems', 'curves', 'plot_lines', 'plot_metric', 'plot_recognizability',
+           'plot_coverage', 'plot_loss_by_step']
 
 # %% ../nbs/54_results.ipynb #b3e5559d
 EVAL_FIELDS = ('feature_extractor', 'weights_sha256', 'n_samples', 'class_protocol', 'reference')
@@ -25,7 +26,9 @@ def coverage_record(order, # an order name or a head-first order (L,)
     "Spatial neighbour coverage of an order at each step, `{'steps': [...], 'coverage': [...]}`, for `metrics.json`."
     order = get_order(order, h, w, seed=seed) if isinstance(order, str) else order
     steps = list(range(1, h * w + 1)) if steps is None else [int(s) for s in steps]
-    return dict(steps=steps, coverage=[float(neighbor_coverage(order, h, w, s)) for s in steps])
+    if bad := [s for s in steps if not 1 <= s <= h * w]: raise ValueError(f'steps must be in 1..{h * w} for a {h}x{w} grid, got {bad}')
+    curve = coverage_curve(order, h, w)                                   # (L,) coverage after each step
+    return dict(steps=steps, coverage=[float(curve[s - 1]) for s in steps])
 
 def evaluation_record(metrics:dict, # the result of `orderviz.metrics.evaluate`
                       order:str, # the inference order
@@ -103,7 +106,37 @@ def markdown_table(table:pd.DataFrame, # e.g. from `results_table`
     lines += ['| ' + ' | '.join(cell(v) for v in row) + ' |' for row in table.itertuples(index=False)]
     return '\n'.join(lines)
 
-# %% ../nbs/54_results.ipynb #1ccd6817
+# %% ../nbs/54_results.ipynb #3a81a69b
+_DASHES = {'-': '', '--': (4, 1.5), ':': (1, 1.2), '-.': (4, 1.2, 1, 1.2)}   # line style -> seaborn dash pattern
+_MARKERS = ('o', 's', '^', 'D', 'v', 'P', 'X', '*', '<', '>')
+
+def order_styles(names, # order names, or any labels: registered orders keep their style in every figure
+                )->dict:
+    "`{name: dict(color, ls, marker)}`, keyword arguments of `plt.plot`; distinct colour and line style for up to 40 names."
+    known = order_names()
+    index = {n: i for i, n in enumerate(known + [n for n in dict.fromkeys(names) if n not in known])}
+    pal, dashes = sns.color_palette('tab10', 10), list(_DASHES)
+    return {n: dict(color=pal[index[n] % 10], ls=dashes[(index[n] // 10) % len(dashes)],
+                    marker=_MARKERS[(index[n] + index[n] // 10) % len(_MARKERS)]) for n in names}
+
+# %% ../nbs/54_results.ipynb #9a35dac1
+def figure_problems(fig, # a matplotlib figure
+                   )->list[str]:
+    "What a figure lacks for a reader: a title, axis labels, a legend or colourbar; `[]` when nothing."
+    probs, axes = [], [a for a in fig.axes if not hasattr(a, '_colorbar')]
+    if not (fig._suptitle and fig._suptitle.get_text()) and not any(a.get_title() for a in axes): probs.append('no title')
+    cbar = len(axes) < len(fig.axes)
+    for i, a in enumerate(axes):
+        drawn = [l for l in a.get_lines() if len(l.get_xdata()) > 1] + [p for p in a.patches if p.get_height() != 0] if a.axison else []
+        if drawn and not a.get_xlabel(): probs.append(f'axes {i}: no x label')
+        if drawn and not a.get_ylabel(): probs.append(f'axes {i}: no y label')
+        colours = {tuple(p.get_facecolor()) for p in a.patches if p.get_height() != 0}
+        named = len(colours) == len([t for t in a.get_xticklabels() if t.get_text()])  # one colour per named bar needs no key
+        several = (len(a.get_lines()) > 1 and not colours) or (len(colours) > 1 and not named)  # lines over bars are error bars
+        if (several or a.images) and not (a.get_legend() or fig.legends or cbar): probs.append(f'axes {i}: no legend or colourbar')
+    return probs
+
+# %% ../nbs/54_results.ipynb #1b541ea6
 def curves(df:pd.DataFrame, # from `load_runs`
            key:str, # the curve's column: `recognizability`, `coverage` or `loss_by_step`
            x:str|None=None, y:str|None=None, # the curve's fields (for dict curves)
@@ -119,17 +152,49 @@ def curves(df:pd.DataFrame, # from `load_runs`
         rows += [dict(run_id=r['run_id'], label=lab, x=a, y=b) for a, b in zip(xs, ys)]
     return pd.DataFrame(rows, columns=['run_id', 'label', 'x', 'y'])
 
-def plot_fid_by_order(df:pd.DataFrame, # from `load_runs`
-                      metric:str='fid', # the column to plot
-                      hue:str='training', # bar colours
-                      ax=None, # axes to draw on; `None`: a new figure
-                     ):
-    "Bars of a metric by inference order, best first."
-    d = df.dropna(subset=[metric])
-    if ax is None: _, ax = plt.subplots(figsize=(max(4, 0.9 * d['order'].nunique() + 2), 3.5))
-    order = d.groupby('order')[metric].min().sort_values().index.tolist()
-    sns.barplot(data=d, x='order', y=metric, hue=hue if hue in d else None, order=order, ax=ax)
-    ax.set(xlabel='inference order', ylabel=metric.upper() if metric in ('fid', 'sfid', 'is') else metric)
+def plot_lines(c:pd.DataFrame, # long table from `curves`: one line per `run_id`, named by `label`
+               title:str, xlabel:str, ylabel:str, # what the figure shows
+               legend:str='order', # legend title
+               looks:dict|None=None, # `{label: order name}` whose look a label takes (e.g. a label with a number added)
+               ax=None, # axes to draw on; `None`: a new figure
+               **kwargs, # passed to `sns.lineplot` (e.g. `errorbar`)
+              ):
+    "Seaborn lines, one `order_styles` look per label (colour, dashes, markers), legend outside on the right."
+    if ax is None: _, ax = plt.subplots(figsize=(6.5, 3.6))
+    labels = list(dict.fromkeys(c['label']))
+    keys = [(looks or {}).get(l, l) for l in labels]
+    keys = keys if len(set(keys)) == len(keys) else labels               # two curves of one order: each label its own look
+    st = dict(zip(labels, order_styles(keys).values()))
+    sns.lineplot(data=c, x='x', y='y', hue='label', style='label', units='run_id', estimator=None, ax=ax,
+                 palette={l: st[l]['color'] for l in labels}, dashes={l: _DASHES[st[l]['ls']] for l in labels},
+                 markers={l: st[l]['marker'] for l in labels}, markevery=0.1, ms=4, **kwargs)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if ax.get_legend(): sns.move_legend(ax, 'upper left', bbox_to_anchor=(1.01, 1), title=legend, fontsize=7, title_fontsize=8, frameon=False)
+    return ax.figure
+
+# %% ../nbs/54_results.ipynb #1c9d4612
+_HIGHER_IS_BETTER = {'is', 'precision', 'recall', 'accuracy', 'auc_accuracy', 'auc_confidence'}
+_METRIC_NAMES = {'fid': 'FID', 'sfid': 'sFID', 'is': 'IS', 'kid': 'KID'}
+
+def plot_metric(df:pd.DataFrame, # from `load_runs`
+                metric:str='fid', # the column to plot
+                by:str='order', # one group of bars per value: `order`, `backbone`, `training`, ...
+                hue:str|None='training', # bar colours within a group (ignored when the runs lack it)
+                ax=None, # axes to draw on; `None`: a new figure
+               ):
+    "Bars of a metric by inference order (or backbone, training...), best first."
+    if metric not in df or by not in df: raise ValueError(f'the runs have no column {metric if metric not in df else by!r}; columns: {sorted(df.columns)}')
+    d, name = df.dropna(subset=[metric]), _METRIC_NAMES.get(metric, metric)
+    best = 'higher' if metric in _HIGHER_IS_BETTER else 'lower'
+    groups = d.groupby(by)[metric].agg('max' if best == 'higher' else 'min').sort_values(ascending=best == 'lower').index.tolist()
+    if ax is None: _, ax = plt.subplots(figsize=(max(4, 0.9 * len(groups) + 2), 3.5))
+    if hue in d and hue != by:
+        sns.barplot(data=d, x=by, y=metric, hue=hue, order=groups, ax=ax)
+        sns.move_legend(ax, 'upper left', bbox_to_anchor=(1.01, 1), title=hue, frameon=False)
+    else:
+        st = order_styles(groups)
+        sns.barplot(data=d, x=by, y=metric, hue=by, order=groups, palette={g: st[g]['color'] for g in groups}, legend=False, ax=ax)
+    ax.set(xlabel=by, ylabel=name, title=f'{name} by {by} ({best} is better)')
     ax.tick_params(axis='x', rotation=30)
     return ax.figure
 
@@ -141,17 +206,18 @@ def plot_recognizability(df:pd.DataFrame, # from `load_runs`
     "Recognizability curves against the fraction of cells generated, AUC in the legend."
     c = curves(df, 'recognizability', 'fraction', which, label)
     auc = {r['run_id']: r['recognizability'][f'auc_{which}'] for _, r in df.iterrows() if isinstance(r.get('recognizability'), dict)}
-    c['label'] = [f'{l} (AUC {auc[i]:.3f})' for i, l in zip(c.run_id, c.label)]
-    if ax is None: _, ax = plt.subplots(figsize=(5.5, 3.5))
-    sns.lineplot(data=c, x='x', y='y', hue='label', units='run_id', estimator=None, ax=ax)
-    ax.set(xlabel='fraction of cells generated', ylabel=f'{which} of the classifier', ylim=(0, 1.02))
-    ax.legend(fontsize=7)
-    return ax.figure
+    named = [f'{l} (AUC {auc[i]:.3f})' for i, l in zip(c.run_id, c.label)]
+    looks = dict(zip(named, c.label)); c['label'] = named
+    fig = plot_lines(c, f'recognizability: {which} of the classifier on partial images', 'fraction of cells generated',
+                     f'{which} of the classifier', legend=f'{label} (area under curve)', looks=looks, ax=ax)
+    fig.axes[0].set_ylim(0, 1.02)
+    return fig
 
 def plot_coverage(df:pd.DataFrame|None=None, # runs with a `coverage` record
                   orders=None, # or order names to compute the curves of
                   h:int=16, w:int=16, # grid, when computing from names
                   label:str='order', # how to name the curves
+                  mark:int|None=None, # a step T to mark with a vertical line
                   ax=None, # axes to draw on; `None`: a new figure
                  ):
     "Spatial neighbour coverage (%) against the number of tokens generated."
@@ -159,19 +225,16 @@ def plot_coverage(df:pd.DataFrame|None=None, # runs with a `coverage` record
         df = pd.DataFrame([dict(run_id=o, order=o, coverage=coverage_record(o, h, w)) for o in orders])
     c = curves(df, 'coverage', 'steps', 'coverage', label)
     c['y'] = 100 * c['y']
-    if ax is None: _, ax = plt.subplots(figsize=(5.5, 3.5))
-    sns.lineplot(data=c, x='x', y='y', hue='label', units='run_id', estimator=None, ax=ax)
-    ax.set(xlabel='tokens generated T', ylabel='neighbour coverage (%)', xscale='log')
-    ax.legend(fontsize=7)
-    return ax.figure
+    fig = plot_lines(c, 'spatial context: share of generated 8-neighbours' + (f' ({h}x{w} grid)' if orders is not None else ''),
+                     'tokens generated T (log scale)', 'neighbour coverage (%)', legend=label, ax=ax)
+    fig.axes[0].set_xscale('log')
+    if mark: fig.axes[0].axvline(mark, color='k', ls=':', lw=0.8)
+    return fig
 
 def plot_loss_by_step(df:pd.DataFrame, # runs with a `loss_by_step` record
                       label:str='order', # how to name the curves
                       ax=None, # axes to draw on; `None`: a new figure
                      ):
     "The model's loss at each sequence position."
-    c = curves(df, 'loss_by_step', label=label)
-    if ax is None: _, ax = plt.subplots(figsize=(5.5, 3.5))
-    sns.lineplot(data=c, x='x', y='y', hue='label', units='run_id', estimator=None, ax=ax)
-    ax.set(xlabel='sequence position', ylabel='loss')
-    return ax.figure
+    return plot_lines(curves(df, 'loss_by_step', label=label), 'loss by sequence position', 'sequence position',
+                      'cross-entropy loss', legend=label, ax=ax)
