@@ -204,7 +204,19 @@ FINDINGS = {
                 lambda m: f"random {m['random_fid']:.2f}, multiscale {m['multiscale_fid']:.2f}, noise {m['fid_noise']:.2f}; beating random: {m['heuristics_beating_random'] or 'none'}; lowest GT-injection MSE: {m['gti_lowest']}"),
     'e06_loss_by_step': ('causal AR paradox: first in sequence = least context', "stated, no numbers",
                 lambda m: ', '.join(f"{r['model']}: first 8 {r['first_8']:.2f} / last 8 {r['last_8']:.2f} nats" for r in m['table'][:2])),
+    'e07_orderhead_gpt': ('OrderHead on a causal GPT (the seed: every run worse than raster)', "raster 25.40; best OrderHead 70.63 (STE fine-tune)",
+                lambda m: _key_numbers(m)),
+    'e08_orderhead_mar': ('OrderHead on MAR (the seed: worse than random)', "random 2.31; OrderHead oracle 6.55, pure STE 10.95",
+                lambda m: _key_numbers(m)),
+    'e09_planner': ('block planner (proposed by the seed, never built)', "no numbers",
+                lambda m: _key_numbers(m, ('fid_raster', 'fid_random_block_orders', 'fid_planner', 'fid_oracle', 'fid_spread'))),
 }
+
+def _key_numbers(m:dict, keys=None)->str:
+    "A run's key numbers as one line (all but the verdict, or `keys` only)."
+    kn = m.get('key_numbers') or {}
+    fmt = lambda v: f'{v:.2f}' if isinstance(v, float) else str(v)
+    return '; '.join(f'{k} {fmt(v)}' for k, v in kn.items() if k != 'verdict' and (keys is None or k in keys))
 
 def findings_table(root='runs', # folder of run folders
                   ):
@@ -215,6 +227,6 @@ def findings_table(root='runs', # folder of run folders
     for exp, (finding, seed, ours) in FINDINGS.items():
         runs = [r for r in list_runs(root, exp) if r.info.get('status') == 'done' and r.params.get('preset') == 'full']
         m = runs[-1].metrics if runs else None
-        rows.append(dict(finding=finding, seed=seed, ours=ours(m) if m else 'not run yet', verdict=m['verdict'] if m else '–',
+        rows.append(dict(finding=finding, seed=seed, ours=ours(m) if m else 'not run yet', verdict=m.get('verdict', '–') if m else '–',
                          run=f'runs/{runs[-1].path.name}' if runs else '–'))
     return pd.DataFrame(rows)

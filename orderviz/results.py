@@ -195,7 +195,7 @@ def plot_metric(df:pd.DataFrame, # from `load_runs`
         st = order_styles(groups)
         sns.barplot(data=d, x=by, y=metric, hue=by, order=groups, palette={g: st[g]['color'] for g in groups}, legend=False, ax=ax)
     ax.set(xlabel=by, ylabel=name, title=f'{name} by {by} ({best} is better)')
-    ax.tick_params(axis='x', rotation=30)
+    plt.setp(ax.get_xticklabels(), rotation=35, ha='right', rotation_mode='anchor')   # long order names do not overlap
     return ax.figure
 
 def plot_recognizability(df:pd.DataFrame, # from `load_runs`
