@@ -125,21 +125,33 @@ class FeedForward(nn.Module):
 
 # %% ../nbs/30_gpt.ipynb #456c5e0e
 class KVCache:
-    "Static keys and values of every layer for `max_len` slots; `len` slots are filled."
+    "Static keys and values of every layer for `max_len` slots, one buffer per layer (`keys`, `values`); `len` slots are filled."
     def __init__(self, n_layer:int, # layers of the model
                  batch:int, # sequences generated together (CFG doubles them)
                  n_head:int, head_dim:int, # attention shape
                  max_len:int, # slots of a full sequence
                  dtype=torch.float32, device=None):
-        self.k = torch.zeros(n_layer, batch, n_head, max_len, head_dim, dtype=dtype, device=device)
-        self.v = torch.zeros_like(self.k)
+        # separate buffers: a compiled step that writes one layer's slots then copies nothing else
+        self._none = torch.zeros(0, batch, n_head, max_len, head_dim, dtype=dtype, device=device)  # no layer: the shape (a model may have none)
+        self.keys = [self._none.new_zeros(self._none.shape[1:]) for _ in range(n_layer)]
+        self.values = [torch.zeros_like(k) for k in self.keys]
         self.len = 0
+    @property
+    def max_len(self)->int: return self._none.shape[3]
+    @property
+    def k(self)->torch.Tensor: return torch.cat([self._none, *(x[None] for x in self.keys)])  # (n_layer, B, H, max_len, hd): a copy, for reading
+    @k.setter
+    def k(self, t): self._none, self.keys = t.new_zeros(0, *t.shape[1:]), [x.clone() for x in t]  # from (n_layer, B, H, max_len, hd)
+    @property
+    def v(self)->torch.Tensor: return torch.cat([self._none, *(x[None] for x in self.values)])  # (n_layer, B, H, max_len, hd): a copy, for reading
+    @v.setter
+    def v(self, t): self.values = [x.clone() for x in t]
     def update(self, layer:int, k, v):  # k, v (B, H, S, hd)
         "Store the new slots of `layer` and return all filled keys and values."
         end = self.len + k.shape[2]
-        if end > self.k.shape[3]: raise ValueError(f'the KV cache holds {self.k.shape[3]} slots, asked for {end}')
-        self.k[layer, :, :, self.len:end] = k; self.v[layer, :, :, self.len:end] = v
-        return self.k[layer, :, :, :end], self.v[layer, :, :, :end]  # (B, H, len+S, hd)
+        if end > self.max_len: raise ValueError(f'the KV cache holds {self.max_len} slots, asked for {end}')
+        self.keys[layer][:, :, self.len:end] = k; self.values[layer][:, :, self.len:end] = v
+        return self.keys[layer][:, :, :end], self.values[layer][:, :, :end]  # (B, H, len+S, hd)
 
 # %% ../nbs/30_gpt.ipynb #95afe6cf
 class Attention(nn.Module):
@@ -327,7 +339,7 @@ def candidates(self:Attention, x, # (B, U, D) candidate slots
     q, k, v = self.wqkv(x).view(B, U, 3, self.n_head, self.head_dim).unbind(2)  # 3 x (B, U, H, hd)
     q, k, v = apply_rope(q, rope).transpose(1, 2), apply_rope(k, rope).transpose(1, 2), v.transpose(1, 2)  # (B, H, U, hd)
     P, scale = cache.len, self.head_dim ** -0.5
-    kp, vp = cache.k[layer, :, :, :P], cache.v[layer, :, :, :P]  # (B, H, P, hd)
+    kp, vp = cache.keys[layer][:, :, :P], cache.values[layer][:, :, :P]  # (B, H, P, hd)
     s = torch.cat([q @ kp.transpose(-1, -2), (q * k).sum(-1, keepdim=True)], -1) * scale  # (B, H, U, P+1)
     a = s.float().softmax(-1).to(q.dtype)  # (B, H, U, P+1)
     y = a[..., :P] @ vp + a[..., P:] * v  # (B, H, U, hd)

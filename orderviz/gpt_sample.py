@@ -10,9 +10,10 @@ import torch
 from .gpt import GPT
 from .orders import order_to_rank
 from .policy import GenState, Generation, check_sampling, ask_policy, cfg_scale_at, guidance_on
+from .fast_decode import fast_decoder, cast_copy, check_dtype
 
 # %% auto #0
-__all__ = ['filter_logits', 'sample_logits', 'generate', 'generate_reference']
+__all__ = ['DRAWS', 'filter_logits', 'sample_logits', 'generate', 'generate_reference']
 
 # %% ../nbs/31_gpt_sample.ipynb #190fd849
 def filter_logits(logits:torch.Tensor, # (B, V)
@@ -21,26 +22,33 @@ def filter_logits(logits:torch.Tensor, # (B, V)
                  )->torch.Tensor:
     "`logits` with every token outside the top-k and the top-p nucleus set to -inf (a copy when anything is filtered)."
     if top_k <= 0 and top_p >= 1.0: return logits
-    logits = logits.clone()  # (B, V)
-    if top_k > 0:
-        kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]  # (B, 1)
-        logits[logits < kth] = -float('inf')
+    if top_k > 0:  # the k-th largest logit, found by selection (no sort): the threshold LlamaGen's topk gives
+        kth = logits.kthvalue(logits.shape[-1] - min(top_k, logits.shape[-1]) + 1, dim=-1, keepdim=True).values  # (B, 1)
+        logits = logits.masked_fill(logits < kth, -float('inf'))  # (B, V)
     if top_p < 1.0:
         srt, idx = logits.sort(dim=-1, descending=True)  # (B, V)
         cum = srt.softmax(-1).cumsum(-1)  # (B, V)
         drop = torch.zeros_like(cum, dtype=torch.bool)  # (B, V)
         drop[:, 1:] = cum[:, :-1] > top_p  # drop a token once the tokens before it already hold top_p
-        logits[drop.scatter(1, idx, drop)] = -float('inf')
+        logits = logits.masked_fill(drop.scatter(1, idx, drop), -float('inf'))
     return logits
+
+# %% ../nbs/31_gpt_sample.ipynb #4ceba43b
+DRAWS = ('multinomial', 'inverse-cdf')
 
 def sample_logits(logits:torch.Tensor, # (B, V) next-token logits
                   temperature:float=1.0, top_k:int=0, top_p:float=1.0, # LlamaGen's sampling settings
                   generator:torch.Generator|None=None, # source of randomness (None: torch's global generator)
+                  draw:str='multinomial', # 'multinomial': LlamaGen's draw, token for token; 'inverse-cdf': one uniform per row, the same distribution, other tokens
                  )->torch.Tensor:
     "One token per row (B,), drawn from the filtered, tempered distribution."
     if temperature != 1.0: logits = logits / max(temperature, 1e-5)  # (B, V)
     probs = filter_logits(logits, top_k, top_p).softmax(-1)  # (B, V)
-    return torch.multinomial(probs, 1, generator=generator)[:, 0]
+    if draw == 'multinomial': return torch.multinomial(probs, 1, generator=generator)[:, 0]
+    if draw != 'inverse-cdf': raise ValueError(f'draw must be one of {DRAWS}, got {draw!r}')
+    cdf = probs.double().cumsum(-1)  # (B, V)
+    u = torch.rand(len(probs), 1, generator=generator, device=probs.device, dtype=torch.float64) * cdf[:, -1:]  # (B, 1)
+    return torch.searchsorted(cdf, u, right=True)[:, 0].clamp_(max=probs.shape[-1] - 1)  # the first token whose cdf exceeds u
 
 # %% ../nbs/31_gpt_sample.ipynb #rarcfg01
 def _guided(logits, B:int, scale:float):
@@ -61,6 +69,17 @@ def _first_along(rank:torch.Tensor, known:torch.Tensor)->torch.Tensor:
     first = rank.masked_fill(known, rank.shape[1]).argmin(1)  # (B,)
     return torch.zeros_like(known).scatter_(1, first[:, None], True)
 
+# %% ../nbs/31_gpt_sample.ipynb #c37b689c
+def _eager_step(model, lab, tape, cache, kv_cache:bool, hidden:bool, seq, cells, t:int):
+    "Logits (n, V) of step t from `forward_steps`, and the hidden state (n, D) of step t-1's token when `hidden`."
+    out = model.forward_steps(seq[:, :t], lab, cells[:, :t + 1], cache, start=t if kv_cache else 0, tape=tape,
+                              last=True, return_hidden=hidden)
+    return (out[0][:, 0], out[1][:, -1]) if hidden else (out[:, 0], None)
+
+def _fast_step(fast, lab, tape, seq, cells, t:int):
+    "Logits (n, V) of step t and the hidden state (n, D) of step t-1's token from a `FastDecoder`."
+    return fast(seq[:, t - 1], lab, cells[:, t - 1], cells[:, t], t, tape)
+
 # %% ../nbs/31_gpt_sample.ipynb #rarcfg02
 @torch.inference_mode()
 def generate(model:GPT, labels, # (B,) class labels (num_classes: the null class)
@@ -77,15 +96,22 @@ def generate(model:GPT, labels, # (B,) class labels (num_classes: the null class
              return_scores:bool=False, # keep the policy's scores of every step in the result
              kv_cache:bool=True, # False: a full forward pass per step (`generate_reference`)
              progress:bool=False, # show a progress bar over the steps
+             dtype=None, # parameters and activations: None (the model's), 'bf16', 'fp16' (GPU only) or a torch dtype; logits and sampling stay fp32
+             compile:bool=False, # run one compiled static-shape decode step (`orderviz.fast_decode`), reused for every step, order and call
+             draw:str='multinomial', # how a token is drawn: 'multinomial' (LlamaGen's tokens for a seed) or 'inverse-cdf' (see `sample_logits`)
             )->Generation:
     "Sample token grids: a `Generation` of tokens (B, L) in raster layout, the order, the step of each cell and optional scores."
     a = check_sampling(temperature, top_k, top_p, cfg_scale, cfg_schedule, cfg_power, cfg_interval, policy_temperature)
     c, labels = model.config, model._check_labels(labels)
     B, L, dev = len(labels), c.block_size, labels.device
+    if compile and not kv_cache: raise ValueError('compile=True runs the KV-cached step: leave kv_cache=True')
+    if draw not in DRAWS: raise ValueError(f'draw must be one of {DRAWS}, got {draw!r}')
     gen = torch.Generator(dev).manual_seed(seed) if seed is not None else None
     fixed = model._check_order(order, B, torch.Generator().manual_seed(seed) if seed is not None else None)  # (B, L)
     guided = cfg_scale != 1.0
     n = 2 * B if guided else B
+    fast = fast_decoder(model, n, check_dtype(dtype, dev), compile=True) if compile else None
+    run = fast.model if compile else cast_copy(model, check_dtype(dtype, dev))  # the model that computes
     lab = torch.cat([labels, torch.full_like(labels, c.num_classes)]) if guided else labels  # (n,)
     tape = None if tape is None else torch.as_tensor(tape, device=dev).expand(B).repeat(n // B)  # (n,)
     seq, cells = torch.zeros(n, L, dtype=torch.long, device=dev), torch.zeros(n, L, dtype=torch.long, device=dev)
@@ -94,7 +120,9 @@ def generate(model:GPT, labels, # (B,) class labels (num_classes: the null class
     has_feats = torch.zeros(B, L, dtype=torch.bool, device=dev) if policy is not None else None
     scores = torch.full((B, L, L), float('nan'), device=dev) if return_scores and policy is not None else None
     rank, rows = order_to_rank(fixed, *model.grid).flatten(1), torch.arange(B, device=dev)  # (B, L), (B,)
-    cache = model.new_cache(n) if kv_cache else None
+    cache = fast.cache if compile else run.new_cache(n) if kv_cache else None
+    step = partial(_fast_step, fast, lab, torch.ones(n, device=dev) if tape is None else tape.float()) if compile else \
+           partial(_eager_step, run, lab, tape, cache, kv_cache, policy is not None)
     was_training = model.training; model.eval()
     steps = range(L)
     if progress: from tqdm.auto import tqdm; steps = tqdm(steps, desc='tokens', leave=False)
@@ -103,27 +131,25 @@ def generate(model:GPT, labels, # (B,) class labels (num_classes: the null class
             scale = cfg_scale_at(t, L, cfg_scale, cfg_schedule, cfg_power) if guided and guidance_on(t, cfg_interval) else None
             if policy is None: cell = fixed[:, t]  # (B,)
             else:
-                scorer = partial(_candidate_confidence, model, seq, lab, cells, cache, t, B, scale, temperature) if kv_cache else None
+                scorer = partial(_candidate_confidence, run, seq, lab, cells, cache, t, B, scale, temperature) if kv_cache else None
                 st = GenState(t, L, 1, rev.clone(), img.clone(), labels.clone(), feats, has_feats.clone(), _first_along(rank, rev >= 0), gen, model, 'gpt', scorer)
                 cell = ask_policy(policy, st, a['policy_temperature'], scores).float().argmax(1)  # (B,)
             cells[:, t] = cell.repeat(n // B)
-            out = model.forward_steps(seq[:, :t], lab, cells[:, :t + 1], cache, start=t if kv_cache else 0, tape=tape,
-                                      last=True, return_hidden=policy is not None)
-            logits = (out[0] if policy is not None else out)[:, 0]  # (n, V)
+            logits, hidden = step(seq, cells, t)  # (n, V), (n, D) or None
             if policy is not None and t > 0:  # the token of step t-1 has just entered the model
-                feats[rows, cells[:B, t - 1]] = out[1][:B, -1]; has_feats[rows, cells[:B, t - 1]] = True
+                feats[rows, cells[:B, t - 1]] = hidden[:B].to(feats.dtype); has_feats[rows, cells[:B, t - 1]] = True
             if scale is not None: logits = _guided(logits, B, scale)  # (B, V)
             elif guided: logits = logits[:B]
-            tok = _sample(logits, a, gen, t)  # (B,)
+            tok = _sample(logits, a, gen, t, draw)  # (B,)
             seq[:, t] = tok.repeat(n // B)
             img.scatter_(1, cell[:, None], tok[:, None]); rev.scatter_(1, cell[:, None], t)
     finally: model.train(was_training)
     return Generation(img, cells[:B].clone(), rev, scores)
 
 # %% ../nbs/31_gpt_sample.ipynb #ef8af351
-def _sample(logits, a:dict, gen, t:int)->torch.Tensor:
+def _sample(logits, a:dict, gen, t:int, draw:str='multinomial')->torch.Tensor:
     "One token per row, with the fix named if the logits are not finite."
-    try: return sample_logits(logits, a['temperature'], a['top_k'], a['top_p'], gen)
+    try: return sample_logits(logits, a['temperature'], a['top_k'], a['top_p'], gen, draw)
     except RuntimeError as e:
         if torch.isfinite(logits).all(): raise
         raise FloatingPointError(f'the model gave non-finite logits at step {t}: check its weights for NaN '

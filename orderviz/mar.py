@@ -15,8 +15,9 @@ from .policy import check_labels
 
 # %% auto #0
 __all__ = ['MAR_SIZES', 'MAR_URLS', 'cosine_betas', 'space_timesteps', 'normal_kl', 'discretized_gaussian_log_likelihood',
-           'GaussianDiffusion', 'modulate', 'TimestepEmbedder', 'ResBlock', 'FinalLayer', 'SimpleMLPAdaLN', 'DiffLoss',
-           'Attention', 'Mlp', 'Block', 'MARConfig', 'mar_config', 'MAR', 'load_mar', 'save_mar', 'fetch_mar_weights']
+           'GaussianDiffusion', 'modulate', 'TimestepEmbedder', 'ResBlock', 'FinalLayer', 'SimpleMLPAdaLN', 'guide',
+           'denoise_step', 'DiffLoss', 'Attention', 'Mlp', 'Block', 'MARConfig', 'mar_config', 'MAR', 'load_mar',
+           'save_mar', 'fetch_mar_weights']
 
 # %% ../nbs/40_mar.ipynb #ec1db8da
 def cosine_betas(num_steps:int=1000, # number of diffusion steps T
@@ -192,8 +193,10 @@ class ResBlock(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(channels, channels), nn.SiLU(), nn.Linear(channels, channels))
         self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(channels, 3 * channels))
 
-    def forward(self, x, y):
-        shift, scale, gate = self.adaLN_modulation(y).chunk(3, dim=-1)      # 3 x (N, W)
+    def forward(self, x, y): return self.modulated(x, self.adaLN_modulation(y))  # (N, W)
+    def modulated(self, x, mod):
+        "The block given its modulation `mod` (N, 3W): shift, scale and gate."
+        shift, scale, gate = mod.chunk(3, dim=-1)                            # 3 x (N, W)
         return x + gate * self.mlp(modulate(self.in_ln(x), shift, scale))   # (N, W)
 
 class FinalLayer(nn.Module):
@@ -206,8 +209,10 @@ class FinalLayer(nn.Module):
         self.linear = nn.Linear(model_channels, out_channels)
         self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(model_channels, 2 * model_channels))
 
-    def forward(self, x, c):
-        shift, scale = self.adaLN_modulation(c).chunk(2, dim=-1)             # 2 x (N, W)
+    def forward(self, x, c): return self.modulated(x, self.adaLN_modulation(c))  # (N, out)
+    def modulated(self, x, mod):
+        "The layer given its modulation `mod` (N, 2W): shift and scale."
+        shift, scale = mod.chunk(2, dim=-1)                                  # 2 x (N, W)
         return self.linear(modulate(self.norm_final(x), shift, scale))       # (N, out)
 
 # %% ../nbs/40_mar.ipynb #771c887f
@@ -248,11 +253,59 @@ class SimpleMLPAdaLN(nn.Module):
     def forward_with_cfg(self, x, t, c, cfg_scale):
         "Classifier-free guidance on the noise: rows [cond; uncond] share the first half of `x`."
         half = x[: len(x) // 2]                                             # (N/2, C)
-        out = self.forward(torch.cat([half, half], 0), t, c)                # (N, 2C)
-        eps, rest = out[:, :self.in_channels], out[:, self.in_channels:]    # (N, C), (N, C)
-        cond, uncond = eps.chunk(2, dim=0)                                  # 2 x (N/2, C)
-        half_eps = uncond + cfg_scale * (cond - uncond)                     # (N/2, C)
-        return torch.cat([torch.cat([half_eps, half_eps], 0), rest], dim=1) # (N, 2C)
+        return guide(self.forward(torch.cat([half, half], 0), t, c), self.in_channels, cfg_scale)  # (N, 2C)
+
+# %% ../nbs/40_mar.ipynb #4e3d6d21
+def guide(out, # (N, 2C) the denoiser's output for the rows [cond; uncond]
+          channels:int, # latent channels C
+          scale, # guidance scale (a number or a 0-d tensor)
+         ):
+    "Both halves' noise become `uncond + scale * (cond - uncond)`; the variance outputs stay as they are (N, 2C)."
+    eps, rest = out[:, :channels], out[:, channels:]                        # (N, C), (N, C)
+    cond, uncond = eps.chunk(2, dim=0)                                      # 2 x (N/2, C)
+    half_eps = uncond + scale * (cond - uncond)                             # (N/2, C)
+    return torch.cat([torch.cat([half_eps, half_eps], 0), rest], dim=1)     # (N, 2C)
+
+# %% ../nbs/40_mar.ipynb #140877c4
+@patch
+def modulations(self:SimpleMLPAdaLN, t:torch.Tensor, # (T,) steps as the network sees them
+                c:torch.Tensor, # (N, Dz) conditions
+               )->list[torch.Tensor]:
+    "adaLN modulations for every (step, row): (T, N, 3W) per block, then (T, N, 2W) of the final layer."
+    y = F.silu(self.time_embed(t)[:, None] + self.cond_embed(c)[None])     # (T, N, W)
+    return [b.adaLN_modulation[1](y) for b in self.res_blocks] + [self.final_layer.adaLN_modulation[1](y)]
+
+# %% ../nbs/40_mar.ipynb #7282a480
+@patch
+def forward_modulated(self:SimpleMLPAdaLN, x:torch.Tensor, # (N, C) noisy latents
+                      mods:list, # one step's modulations: (N, 3W) per block, (N, 2W) last
+                     )->torch.Tensor:
+    "The denoiser's output (N, 2C) given its modulations at one step (see `modulations`)."
+    x = self.input_proj(x)                                                  # (N, W)
+    for block, m in zip(self.res_blocks, mods): x = block.modulated(x, m)   # (N, W)
+    return self.final_layer.modulated(x, mods[-1])                          # (N, 2C)
+
+# %% ../nbs/40_mar.ipynb #20dd08c7
+def denoise_step(net:SimpleMLPAdaLN, # the denoiser
+                 diffusion:GaussianDiffusion, # the (respaced) process
+                 x:torch.Tensor, # (N, C) x_t; with guidance the rows [cond; uncond], whose first half feeds both
+                 i:torch.Tensor, # () long: the step
+                 mods:list, # modulations of a chunk of steps (`SimpleMLPAdaLN.modulations`), (k, N, .) each
+                 j:torch.Tensor, # () long: this step's index in the chunk
+                 noise:torch.Tensor, # (N, C) standard normal noise
+                 temperature:torch.Tensor, # () scale of the noise
+                 scale:torch.Tensor, # () guidance scale (read when `guided`)
+                 guided:bool, # whether the rows are [cond; uncond]
+                 clip:float|None=None, # clamp the predicted x_0 to [-clip, clip]; None: no clamp (MAR)
+                )->torch.Tensor:
+    "One reverse step x_t -> x_{t-1} (N, C) from precomputed modulations; all tensors, so that it compiles to one graph."
+    m = [mod[j] for mod in mods]                                            # (N, .) each
+    if guided:
+        half = x[: len(x) // 2]                                             # (N/2, C)
+        out = guide(net.forward_modulated(torch.cat([half, half], 0), m), net.in_channels, scale)  # (N, 2C)
+    else: out = net.forward_modulated(x, m)                                 # (N, 2C)
+    mean, logvar, _ = diffusion.p_mean_variance(out, x, i.expand(len(x)), clip)  # (N, C) each
+    return mean + (i > 0).to(x.dtype) * torch.exp(0.5 * logvar) * noise * temperature  # (N, C)
 
 # %% ../nbs/40_mar.ipynb #646e2b11
 class DiffLoss(nn.Module):
@@ -282,18 +335,29 @@ class DiffLoss(nn.Module):
         if mask is not None: loss = (loss * mask).sum() / mask.sum()
         return loss.mean()
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def sample(self, z:torch.Tensor, # conditions (N, Dz); with cfg, rows [cond; uncond] (N even)
                temperature:float=1.0, # scale of the step noise
                cfg:float=1.0, # guidance scale; 1 means none
                generator:torch.Generator|None=None, # random source; the global one if None
+               step=None, # the reverse step: `denoise_step` (None) or a compiled copy of it
+               chunk_bytes:int=2**28, # memory for the precomputed modulations; more steps than fit run in chunks
               )->torch.Tensor:
-        "Sample one latent per row of `z` (N, C)."
-        shape = (z.shape[0] // 2 if cfg != 1.0 else z.shape[0], self.in_channels)
-        noise = torch.randn(shape, generator=generator, device=z.device, dtype=z.dtype)     # (N or N/2, C)
-        if cfg == 1.0: return self.gen_diffusion.p_sample_loop(self.net.forward, noise, temperature, generator, self.x0_clip, c=z)
-        noise = torch.cat([noise, noise], 0)                                                 # (N, C)
-        return self.gen_diffusion.p_sample_loop(self.net.forward_with_cfg, noise, temperature, generator, self.x0_clip, c=z, cfg_scale=cfg)
+        "Sample one latent per row of `z` (N, C), with the modulations of all steps (or of chunks of them) computed up front."
+        guided, D, step = cfg != 1.0, self.gen_diffusion, step or denoise_step
+        noise = torch.randn((len(z) // 2 if guided else len(z), self.in_channels), generator=generator, device=z.device, dtype=z.dtype)  # (N or N/2, C)
+        x = torch.cat([noise, noise], 0) if guided else noise                                # (N, C)
+        per_step = len(z) * (3 * self.net.num_res_blocks + 2) * self.net.model_channels * 4  # bytes of one step's modulations
+        k = max(1, min(D.num_timesteps, chunk_bytes // max(1, per_step)))
+        temp, scale = torch.tensor(float(temperature), device=z.device), torch.tensor(float(cfg), device=z.device)
+        idx = [torch.tensor(i, device=z.device) for i in range(D.num_timesteps)]           # 0-d steps (no views: no offsets to guard)
+        for hi in range(D.num_timesteps, 0, -k):                                             # chunks of steps, last first
+            lo = max(0, hi - k)
+            mods = self.net.modulations(D.timestep_map[lo:hi], z)                            # (hi-lo, N, .) each
+            for i in reversed(range(lo, hi)):
+                n = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)  # (N, C)
+                x = step(self.net, D, x, idx[i], mods, idx[i - lo], n, temp, scale, guided, self.x0_clip)
+        return x
 
 # %% ../nbs/40_mar.ipynb #b6ea3946
 class Attention(nn.Module):
@@ -526,6 +590,33 @@ def predict_z(self:MAR, latents:torch.Tensor, # tokens (B, L, token_dim) or late
 # %% ../nbs/40_mar.ipynb #b4394469
 @patch
 def forward(self:MAR, latents, labels, mask): return self.predict_z(latents, labels, mask)
+
+# %% ../nbs/40_mar.ipynb #d591649f
+@patch
+def encoder_positions(self:MAR, known:torch.Tensor, # (B, L) bool: the visible cells, as many in every row
+                     )->torch.Tensor:
+    "(B, buffer + V) long: the positions of the buffer-and-latent sequence the encoder sees, increasing (the buffer first)."
+    B = known.shape[0]
+    buf = torch.arange(self.buffer_size, device=known.device).expand(B, -1)  # (B, buf)
+    return torch.cat([buf, known.nonzero()[:, 1].view(B, -1) + self.buffer_size], 1)  # (B, buf+V)
+
+@patch
+def predict_z_at(self:MAR, tokens:torch.Tensor, # (B, L, C) latents as tokens (hidden ones are not read)
+                 class_embedding:torch.Tensor, # (B, E) from `class_embedding`
+                 keep:torch.Tensor, # (B, buffer + V) from `encoder_positions`
+                )->torch.Tensor:
+    "`predict_z` (B, L, D) with the visible cells given as positions: no boolean indexing, one size (buffer + V) that varies."
+    B, K = keep.shape
+    x = self.z_proj(tokens)                                                 # (B, L, E)
+    x = torch.cat([class_embedding[:, None].expand(B, self.buffer_size, -1).to(x.dtype), x], 1) + self.encoder_pos_embed_learned  # (B, buf+L, E)
+    x = self.z_proj_ln(x.gather(1, keep[..., None].expand(B, K, x.shape[-1])))  # (B, buf+V, E)
+    for blk in self.encoder_blocks: x = blk(x)                              # (B, buf+V, E)
+    x = self.decoder_embed(self.encoder_norm(x))                            # (B, buf+V, D)
+    D = x.shape[-1]
+    x = self.mask_token.to(x.dtype).expand(B, self.buffer_size + self.seq_len, D).scatter(1, keep[..., None].expand(B, K, D), x)  # (B, buf+L, D)
+    x = x + self.decoder_pos_embed_learned                                  # (B, buf+L, D)
+    for blk in self.decoder_blocks: x = blk(x)                              # (B, buf+L, D)
+    return self.decoder_norm(x)[:, self.buffer_size:] + self.diffusion_pos_embed_learned  # (B, L, D)
 
 # %% ../nbs/40_mar.ipynb #2f8561e6
 @patch

@@ -4,16 +4,18 @@
 
 # %% ../nbs/41_mar_sample.ipynb #f9238653
 from __future__ import annotations
-import math
+import math, contextlib
 from functools import partial
 from typing import Callable
 import numpy as np, torch
 from .orders import make_orders, order_to_rank
-from .mar import MAR
+from .mar import MAR, denoise_step
 from .policy import GenState, Generation, check_labels, check_sampling, ask_policy, cfg_scale_at, guidance_on, order_from_reveal
+from .fast_decode import CompiledStep, check_dtype
 
 # %% auto #0
-__all__ = ['mar_schedule', 'generate', 'check_reveal_steps', 'gt_injection_mse', 'gt_injection', 'plot_order_samples']
+__all__ = ['mar_schedule', 'mar_steps', 'generate', 'check_reveal_steps', 'gt_injection_mse', 'gt_injection',
+           'plot_order_samples']
 
 # %% ../nbs/41_mar_sample.ipynb #1d00caea
 def mar_schedule(seq_len:int, # cells in the grid L
@@ -34,20 +36,44 @@ def _first_k_along(rank:torch.Tensor, known:torch.Tensor, k:int)->torch.Tensor:
     idx = rank.masked_fill(known, rank.shape[1]).topk(k, dim=1, largest=False).indices  # (B, k)
     return torch.zeros_like(known).scatter_(1, idx, True)
 
-def _diffuse(model, z, pick, B:int, scale:float|None, temperature:float, generator, reps:int=1)->torch.Tensor:
-    "Diffusion-head samples (reps * N, C) for the N picked cells, guided when `scale` is given (z holds [cond; uncond])."
-    zc = z[:B][pick].repeat(reps, 1)  # (reps N, D)
-    if scale is None: return model.diffloss.sample(zc, temperature, 1.0, generator=generator)
-    zs = torch.cat([zc, z[B:][pick].repeat(reps, 1)])  # (2 reps N, D)
-    return model.diffloss.sample(zs, temperature, scale, generator=generator)[: len(zc)]  # the guided rows, (reps N, C)
+def _diffuse(model, z, pick, B:int, scale:float|None, temperature:float, generator, reps:int=1, step=None)->torch.Tensor:
+    "Diffusion-head samples (reps * N, C) in fp32 for the N picked cells, guided when `scale` is given (z holds [cond; uncond])."
+    zc = z[:B][pick].float().repeat(reps, 1)  # (reps N, D)
+    if scale is None: return model.diffloss.sample(zc, temperature, 1.0, generator=generator, step=step)
+    zs = torch.cat([zc, z[B:][pick].float().repeat(reps, 1)])  # (2 reps N, D)
+    return model.diffloss.sample(zs, temperature, scale, generator=generator, step=step)[: len(zc)]  # the guided rows, (reps N, C)
 
-def _spread_confidence(model, z, known, B:int, scale, temperature:float, generator, draws:int)->torch.Tensor:
+def _spread_confidence(model, z, known, B:int, scale, temperature:float, generator, draws:int, step=None)->torch.Tensor:
     "(B, L): minus the mean variance over channels of `draws` diffusion samples at each unknown cell (0 at known ones)."
     hidden = ~known
-    x = _diffuse(model, z, hidden, B, scale, temperature, generator, draws).view(draws, int(hidden.sum()), -1)  # (draws, N, C)
+    x = _diffuse(model, z, hidden, B, scale, temperature, generator, draws, step).view(draws, int(hidden.sum()), -1)  # (draws, N, C)
     out = torch.zeros(known.shape, device=z.device)
-    out[hidden] = -x.var(0).mean(-1)
+    out[hidden] = -x.float().var(0).mean(-1)
     return out
+
+# %% ../nbs/41_mar_sample.ipynb #d5978206
+def _vary(t, *dims):
+    for d in dims: torch._dynamo.maybe_mark_dynamic(t, d)
+
+def _z_sizes(model, tokens, cls, keep):  # rows, and the positions the encoder keeps
+    _vary(tokens, 0); _vary(cls, 0); _vary(keep, 0, 1)
+
+def _step_sizes(net, diffusion, x, i, mods, j, noise, *rest):  # rows, and steps per chunk of modulations
+    _vary(x, 0); _vary(noise, 0)
+    for m in mods: _vary(m, 0, 1)
+
+_COMPILED = {}
+
+def mar_steps(device, # where the model runs
+              compile:bool=False, # the compiled pieces (made once per device type and shared by every call)
+             )->tuple[Callable, Callable]:
+    "The encoder-decoder pass and the diffusion step the sampler runs: `MAR.predict_z_at` and `denoise_step`, compiled when `compile`."
+    if not compile: return MAR.predict_z_at, denoise_step
+    kind = torch.device(device).type
+    if kind not in _COMPILED:  # CUDA graphs only for the small diffusion step: the pass is large, and its size changes every step
+        _COMPILED[kind] = (CompiledStep(MAR.predict_z_at, device, {'triton.cudagraphs': False}, mark=_z_sizes),
+                           CompiledStep(denoise_step, device, mark=_step_sizes))
+    return _COMPILED[kind]
 
 # %% ../nbs/41_mar_sample.ipynb #46c56d19
 @torch.inference_mode()
@@ -66,12 +92,14 @@ def generate(model:MAR, # the MAR model (put in eval mode while sampling)
              return_scores:bool=False, # keep the policy's scores of every step in the result
              confidence_draws:int=4, # diffusion draws per cell behind `GenState.confidence`
              progress:bool=False, # show a progress bar over the steps
+             dtype=None, # compute dtype under autocast: None (the model's), 'bf16', 'fp16' (GPU only); latents and diffusion arithmetic stay fp32
+             compile:bool=False, # run the encoder-decoder pass and the diffusion step compiled (`mar_steps`)
             )->Generation:
     "Sample latent images: a `Generation` of latents (B, C, H, W), the order, the step of each cell and optional scores."
     a = check_sampling(temperature, 0, 1.0, cfg_scale, cfg_schedule, cfg_power, cfg_interval, policy_temperature)
     if isinstance(num_iter, bool) or not isinstance(num_iter, int) or num_iter < 1: raise ValueError(f'num_iter must be an integer >= 1, got {num_iter!r}')
     dev = model.device
-    labels = check_labels(labels, model.num_classes, dev)
+    labels, dtype = check_labels(labels, model.num_classes, dev), check_dtype(dtype, dev)
     B, L, C = len(labels), model.seq_len, model.token_embed_dim
     head = make_orders(order if order is not None else 'random', B, model.seq_h, model.seq_w,
                        torch.Generator().manual_seed(seed) if seed is not None else None).to(dev)  # (B, L) head-first
@@ -81,27 +109,32 @@ def generate(model:MAR, # the MAR model (put in eval mode while sampling)
     tokens = torch.zeros(B, L, C, device=dev)                                    # (B, L, C)
     rev = torch.full((B, L), -1, dtype=torch.long, device=dev)                   # (B, L)
     guided = cfg_scale != 1.0
-    lab_in = torch.cat([labels, torch.full_like(labels, model.num_classes)]) if guided else labels  # (B or 2B,)
+    r = 2 if guided else 1
+    lab_in = torch.cat([labels, torch.full_like(labels, model.num_classes)]) if guided else labels  # (rB,)
     scores = torch.full((B, num_iter, L), float('nan'), device=dev) if return_scores and policy is not None else None
+    z_of, step = mar_steps(dev, compile)
+    amp = torch.autocast(dev.type, dtype=dtype) if dtype not in (None, torch.float32) else contextlib.nullcontext()
     was_training = model.training; model.eval()
     steps = range(num_iter)
     if progress: from tqdm.auto import tqdm; steps = tqdm(steps, desc='steps', leave=False)
     try:
-        for s in steps:
-            if counts[s] == 0: continue
-            known = rev >= 0
-            scale = cfg_scale_at(L - mask_lens[s], L, cfg_scale, cfg_schedule, cfg_power) if guided and guidance_on(s, cfg_interval) else None
-            z = model.predict_z(tokens.repeat(2 if guided else 1, 1, 1), lab_in, (~known).repeat(2 if guided else 1, 1))  # (rB, L, D)
-            pick = _first_k_along(rank, known, counts[s])                        # (B, L)
-            if policy is not None and s < num_iter - 1:
-                scorer = partial(_spread_confidence, model, z, known, B, scale, a['temperature'], g, confidence_draws)
-                st = GenState(s, num_iter, counts[s], rev.clone(), tokens.clone(), labels.clone(), z[:B].clone(), torch.ones_like(known), pick.clone(), g, model, 'mar', scorer)
-                pick = ask_policy(policy, st, a['policy_temperature'], scores)
-            new = _diffuse(model, z, pick, B, scale, a["temperature"], g)  # (N, C)
-            if not torch.isfinite(new).all():
-                raise FloatingPointError(f'MAR produced non-finite latents at step {s}: check its weights for NaN (orderviz.core.check_finite)')
-            tokens[pick] = new
-            rev[pick] = s
+        with amp:
+            cls = model.class_embedding(lab_in)                                  # (rB, E)
+            for s in steps:
+                if counts[s] == 0: continue
+                known = rev >= 0
+                scale = cfg_scale_at(L - mask_lens[s], L, cfg_scale, cfg_schedule, cfg_power) if guided and guidance_on(s, cfg_interval) else None
+                z = z_of(model, tokens.repeat(r, 1, 1), cls, model.encoder_positions(known).repeat(r, 1))  # (rB, L, D)
+                pick = _first_k_along(rank, known, counts[s])                    # (B, L)
+                if policy is not None and s < num_iter - 1:
+                    scorer = partial(_spread_confidence, model, z, known, B, scale, a['temperature'], g, confidence_draws, step)
+                    st = GenState(s, num_iter, counts[s], rev.clone(), tokens.clone(), labels.clone(), z[:B].float(), torch.ones_like(known), pick.clone(), g, model, 'mar', scorer)
+                    pick = ask_policy(policy, st, a['policy_temperature'], scores)
+                new = _diffuse(model, z, pick, B, scale, a["temperature"], g, step=step)  # (N, C)
+                if not torch.isfinite(new).all():
+                    raise FloatingPointError(f'MAR produced non-finite latents at step {s}: check its weights for NaN (orderviz.core.check_finite)')
+                tokens[pick] = new.float()
+                rev[pick] = s
     finally: model.train(was_training)
     return Generation(model.unpatchify(tokens), order_from_reveal(rev, rank if policy is None else None), rev, scores)
 
