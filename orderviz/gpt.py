@@ -12,6 +12,7 @@ from fastcore.basics import patch
 from .core import save_checkpoint, load_checkpoint, check_finite, get_preset, weights_file
 from .orders import check_order, make_orders
 from .policy import check_labels
+from .ae_blocks import state_dict_problems
 
 # %% auto #0
 __all__ = ['ORDER_MODES', 'GPT_SIZES', 'LLAMAGEN_REPO', 'LLAMAGEN_CHECKPOINTS', 'GPTConfig', 'gpt_config', 'rope_2d',
@@ -395,7 +396,10 @@ def load_gpt(path, # a file written by `save_gpt`
     ckpt = load_checkpoint(path, map_location=map_location)
     if not ckpt.get('config'): raise ValueError(f'{path} has no config: is it a LlamaGen checkpoint? use load_llamagen')
     model = GPT(GPTConfig(**ckpt['config']))
-    model.load_state_dict(check_finite(ckpt['model'], str(path)))
+    sd = check_finite(ckpt['model'], str(path))
+    if probs := state_dict_problems({k: v.shape for k, v in model.state_dict().items()}, sd):
+        raise ValueError(f"{path} does not fit the GPT its config describes: {'; '.join(probs)}")
+    model.load_state_dict(sd)
     return model.eval()
 
 # %% ../nbs/30_gpt.ipynb #267a93c9
