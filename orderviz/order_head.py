@@ -14,10 +14,10 @@ from .orders import get_order, check_order
 from .policy import GenState
 
 # %% auto #0
-__all__ = ['ORDER_HEAD_SIZES', 'OrderHeadConfig', 'order_head_config', 'OrderHead', 'order_head_for', 'save_order_head',
-           'load_order_head', 'split_mask', 'order_from_groups', 'scores_to_order', 'split_threshold',
-           'soft_membership', 'flip_cells', 'split_ste', 'perm_ste', 'zscore', 'gumbel_reveal_loss', 'score_stats',
-           'score_alarm', 'state_inputs', 'split_scores', 'OrderHeadPolicy']
+__all__ = ['ORDER_HEAD_SIZES', 'OrderHeadConfig', 'order_head_config', 'block_rows', 'OrderHead', 'order_head_for',
+           'save_order_head', 'load_order_head', 'split_mask', 'order_from_groups', 'scores_to_order',
+           'split_threshold', 'soft_membership', 'flip_cells', 'split_ste', 'perm_ste', 'zscore', 'gumbel_reveal_loss',
+           'score_stats', 'score_alarm', 'state_inputs', 'split_scores', 'OrderHeadPolicy']
 
 # %% ../nbs/60_order_head.ipynb #114796d5
 @dataclass
@@ -51,6 +51,26 @@ def order_head_config(size:str='tiny', # a name in `ORDER_HEAD_SIZES`
     return OrderHeadConfig(**{**get_preset(ORDER_HEAD_SIZES, size, 'OrderHead size'), **kwargs, 'size': size})
 
 # %% ../nbs/60_order_head.ipynb #f4239541
+def block_rows(blk:Block, # a timm ViT block, in eval mode
+               h:torch.Tensor, # (B, N, d) its input
+               rows:torch.Tensor, # (B, n) long: the rows whose outputs are wanted
+              )->torch.Tensor:
+    "`blk(h)` at `rows` only, (B, n, d): queries, attention output and MLP of those rows; keys and values of every row."
+    a = blk.attn
+    B, N, _ = h.shape
+    H, D, A = a.num_heads, a.head_dim, a.attn_dim
+    y = blk.norm1(h)  # (B, N, d)
+    flat = (rows + N * torch.arange(B, device=rows.device)[:, None]).view(-1)  # (B * n,) rows of the flattened batch
+    pick = lambda t: t.reshape(B * N, -1).index_select(0, flat).view(B, -1, t.shape[-1])  # (B, n, ...): cheaper than gather
+    yr, w, b = pick(y), a.qkv.weight, a.qkv.bias  # qkv's output rows: all queries, then keys, then values
+    q = F.linear(yr, w[:A], None if b is None else b[:A]).view(B, -1, H, D).transpose(1, 2)  # (B, H, n, D)
+    k, v = F.linear(y, w[A:], None if b is None else b[A:]).view(B, N, 2, H, D).permute(2, 0, 3, 1, 4).unbind(0)  # (B, H, N, D)
+    o = F.scaled_dot_product_attention(a.q_norm(q), a.k_norm(k), v).transpose(1, 2).reshape(B, -1, A)  # (B, n, A)
+    o = a.norm(o)
+    if a.gate is not None: o = o * a.gate(yr).sigmoid()
+    x = pick(h) + blk.ls1(a.proj(o))  # (B, n, d)
+    return x + blk.ls2(blk.mlp(blk.norm2(x)))
+
 class OrderHead(nn.Module):
     "A small ViT that gives every cell of the grid a score: higher scores are generated first."
     def __init__(self, config:OrderHeadConfig):
@@ -87,19 +107,31 @@ class OrderHead(nn.Module):
 
     def encode(self, x:torch.Tensor, # (B, L, dim) from `cell_inputs`
                labels:torch.Tensor, # (B,) class labels
+               cells:torch.Tensor|None=None, # (B, n) long: the cells whose outputs are wanted; None: all, (B, L, dim)
               )->torch.Tensor:
-        "The normalised output states (B, L, dim) of the cells whose inputs are `x` (what `score` reads out)."
+        "The normalised output states (B, L, dim) of the cells whose inputs are `x`, or (B, n, dim) of `cells` only (what `score` reads out)."
         B = x.shape[0]
         prefix = torch.cat([self.class_embed(labels)[:, None], self.registers.expand(B, -1, -1)], 1)  # (B, 1+R, d)
         h = torch.cat([prefix, x], 1)  # (B, 1+R+L, d)
-        for blk in self.blocks: h = blk(h)  # (B, 1+R+L, d)
-        return self.norm(h[:, prefix.shape[1]:])  # (B, L, d)
+        if cells is None:
+            for blk in self.blocks: h = blk(h)  # (B, 1+R+L, d)
+            return self.norm(h[:, prefix.shape[1]:])  # (B, L, d)
+        if self.training: raise ValueError('OrderHead.encode(cells=...) scores in eval mode only: call head.eval() first')
+        for blk in self.blocks[:-1]: h = blk(h)
+        return self.norm(block_rows(self.blocks[-1], h, cells + prefix.shape[1]))  # (B, n, d)
 
     def score(self, x:torch.Tensor, # (B, L, dim) from `cell_inputs`
               labels:torch.Tensor, # (B,) class labels
+              open:torch.Tensor|None=None, # (B, L) bool: score only these cells (the same number in every row); None: all
              )->torch.Tensor:
-        "Scores (B, L) of the cells whose inputs are `x`."
-        return self.head(self.encode(x, labels))[..., 0].float()  # (B, L)
+        "Scores (B, L) of the cells whose inputs are `x`; -inf at the cells left out by `open`."
+        if open is None or bool(open.all()): return self.head(self.encode(x, labels))[..., 0].float()  # (B, L)
+        B, L = open.shape
+        n = open.sum(1)
+        if bool((n != n[0]).any()): raise ValueError(f'OrderHead.score(open=...) needs the same number of open cells in every row, got {n.tolist()}')
+        cells = open.nonzero()[:, 1].view(B, -1)  # (B, n) in raster order
+        s = self.head(self.encode(x, labels, cells))[..., 0].float()  # (B, n)
+        return torch.full((B, L), -math.inf, device=s.device).scatter_(1, cells, s)
 
     def forward(self, known:torch.Tensor, # (B, L) bool: cells whose tokens the head may read
                 labels:torch.Tensor, # (B,) class labels
@@ -297,10 +329,10 @@ def score_stats(scores:torch.Tensor, # (B, L)
                )->dict:
     "`score_mean` and `score_std` (the per-image spread over the open cells, averaged over images)."
     m = torch.ones_like(scores, dtype=torch.bool) if known is None else ~known
-    s = scores.detach().float()
+    s = scores.detach().float().masked_fill(~m, 0.0)  # left-out cells may hold -inf (`OrderHead.score(open=...)`)
     n = m.sum(1).clamp(min=1)
-    mu = (s * m).sum(1) / n
-    sd = (((s - mu[:, None]) ** 2 * m).sum(1) / n).sqrt()
+    mu = s.sum(1) / n
+    sd = ((s - mu[:, None]).masked_fill(~m, 0.0).square().sum(1) / n).sqrt()
     return dict(score_mean=mu.mean().item(), score_std=sd.mean().item())
 
 def score_alarm(stats:dict, # from `score_stats`
@@ -363,14 +395,19 @@ class OrderHeadPolicy:
             changed = (state.known != known) | (state.has_features != hf)  # (B, L): a GPT cell's features never change once set
             if changed.any():
                 b, c = changed.nonzero().unbind(1)
-                x = x.clone(); x[b, c] = self.head.cell_inputs(**state_inputs(state, b, c), cells=c)
+                x[b, c] = self.head.cell_inputs(**state_inputs(state, b, c), cells=c)  # in place: the policy owns x
         self.inputs = (x, (state.known, state.has_features))
         return x
+
+    def _open(self, state:GenState)->torch.Tensor|None:
+        "The cells to score: the open ones when every image has as many (the known cells' scores are never read), else None (all)."
+        n = (~state.known).sum(1)
+        return None if bool((n != n[0]).any()) else ~state.known
 
     def __call__(self, state:GenState)->torch.Tensor:
         if self.scores is None or state.step == 0 or self.rescore_at(state.step, state.n_steps):
             if self.head.training: self.head.eval()  # a policy scores without dropout
-            self.scores = self.head.score(self.cell_inputs(state), state.labels); self.calls += 1
+            self.scores = self.head.score(self.cell_inputs(state), state.labels, open=self._open(state)); self.calls += 1
             self.history.append((state.step, self.scores, state.known))
         return split_scores(self.scores, self.k, state.known) if self.k is not None else self.scores
 
