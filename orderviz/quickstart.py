@@ -209,8 +209,15 @@ FINDINGS = {
     'e08_orderhead_mar': ('OrderHead on MAR (the seed: worse than random)', "random 2.31; OrderHead oracle 6.55, pure STE 10.95",
                 lambda m: _key_numbers(m)),
     'e09_planner': ('block planner (proposed by the seed, never built)', "no numbers",
-                lambda m: _key_numbers(m, ('fid_raster', 'fid_random_block_orders', 'fid_planner', 'fid_oracle', 'fid_spread'))),
+                lambda m: _planner_numbers(m['key_numbers'], m.get('planner_beats', {}))),
 }
+
+def _planner_numbers(k:dict, beats:dict)->str:
+    "e09's FIDs and accuracies as one line, with whether the planner beats random block orders beyond the seed-to-seed spread."
+    return (f"FID: raster (annealed body) {k['fid_raster']:.2f}, random block orders {k['fid_random_block_orders']:.2f}, "
+            f"planner R={k['R_best']:.0f} {k['fid_planner']:.2f}, oracle {k['fid_oracle']:.2f}, spread {k['fid_spread']:.2f}; "
+            f"accuracy: raster {k['acc_raster']:.3f}, planner {k['acc_planner']:.3f}; "
+            f"beats random block orders: {'yes' if beats.get('random block orders') else 'no'}")
 
 def _key_numbers(m:dict, keys=None)->str:
     "A run's key numbers as one line (all but the verdict, or `keys` only)."
