@@ -271,7 +271,6 @@ def main(which:str='gpt', # what to benchmark: gpt, mar, rescoring (OrderHead st
         bench_mar = _bench_mar()
         if bench_mar is None: print('MAR: bench/sampling_mar.py (with bench_mar()) is not there; skipped')
         else: mar = bench_mar()
-    from _record import record   # bench/results/sampling.json, for the site's Performance page
     rows = [dict(what=f'GPT-{gpt["size"]} any-order KV-cached vs {base} ({clock})', ratio=gpt[f'{key}_{clock}'], seconds=gpt[f'any_order_kv_{clock}_s'])
             for base, key in (('full forward', 'speedup_vs_full_forward'), ('raster KV-cached', 'any_order_vs_raster')) for clock in ('wall', 'cpu')] if gpt else []
     rows += [dict(what=f'MAR-{s} sampling, s/image vs MAR-{list(mar)[0]}', ratio=sec / list(mar.values())[0], seconds=sec) for s, sec in (mar or {}).items()]
