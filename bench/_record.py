@@ -7,7 +7,7 @@ Each row names what was measured, the ratio the claim is about (or None) and the
 The record adds where and when: date, git commit, machine (CPU or GPU name) and torch threads.
 """
 from __future__ import annotations
-import json, socket, datetime, platform, subprocess
+import os, json, socket, datetime, platform, subprocess
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent/'results'
@@ -38,6 +38,8 @@ def record(script, # the benchmark's file (`__file__`) or name
                machine=machine, threads=threads, rows=rows, notes=notes)
     path = Path(out or RESULTS)/f'{name}.json'
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rec, indent=1) + '\n', encoding='utf-8')
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')  # written whole, then moved: a killed run leaves the old record
+    tmp.write_text(json.dumps(rec, indent=1) + '\n', encoding='utf-8')
+    os.replace(tmp, path)
     print(f'recorded {path}')
     return path

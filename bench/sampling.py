@@ -12,12 +12,13 @@ passes at 256 tokens, and at least 0.9x the speed of raster KV-cached sampling.
 Against the official code (local checkouts; nothing of theirs is stored here):
 
     python bench/sampling.py --against-official /path/to/LlamaGen --mar-official /path/to/mar --max-load 1.2
+    python bench/sampling.py --against-official /path/to/LlamaGen --mar-official /path/to/mar --models mar --mar-iters 16
 
 times LlamaGen's `generate` and MAR's `sample_tokens` against orderviz's samplers on the same random weights, in fp32
 and bf16, eager and compiled, interleaved (best of --repeats), prints the ratios, the weight-streaming floor of a GPT
 decode step measured on this machine (a read-bandwidth probe) and whether fp32 tokens equal LlamaGen's, and writes
-bench/results/sampling_official.json. On a GPU the same runs use the GPU (fp16 added); on the CPU the GPU section is
-skipped.
+bench/results/sampling_official.json (GPT) and sampling_official_mar.json (MAR), each as soon as its part ends. On a
+GPU the same runs use the GPU (fp16 added); on the CPU the GPU section is skipped.
 """
 from __future__ import annotations
 import sys, time, copy, platform
@@ -213,23 +214,40 @@ def bench_official(llamagen, # a LlamaGen checkout
                    mar_size:str='base', mar_batch:int=1, mar_iters:int=64, mar_cfg:float=3.0, # MAR's size, images, steps and guidance
                    repeats:int=3, # interleaved rounds (the best counts)
                    max_load:float=0.0, # wait before each section until the 1-minute load is below this (0: do not wait)
-                   log=print)->list:
-    "The comparison with the official code on this machine's CPU, and on its GPU where there is one; rows for the record."
-    rows = []
+                   models=('gpt', 'mar'), # which comparisons to run
+                   done=None, # `done(model, rows)` after each model's comparison on each device (e.g. to write its record)
+                   log=print)->dict:
+    "The comparison with the official code on this machine's CPU, and on its GPU where there is one; rows for the record of each model."
+    rows = {m: [] for m in models}
     sections = [('CPU', torch.device('cpu'), ('fp32', 'bf16'), gpt_batch, mar_batch)]
     if torch.cuda.is_available(): sections.append(('GPU', torch.device('cuda'), ('fp32', 'bf16', 'fp16'), max(gpt_batch, 32), max(mar_batch, 32)))
     else: log('GPU section: no CUDA device here; skipped')
     for name, dev, dtypes, gb, mb in sections:
         log(f'== {name}: {torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_name()}, torch {torch.__version__}')
-        wait_for_quiet(max_load, log=log)
-        r = bench_gpt_official(llamagen, size=gpt_size, batch=gb, cfg=gpt_cfg, dtypes=dtypes, repeats=repeats, device=dev, log=log)
-        rows += [dict(row, section=name, load=max(r['loads'])) for row in report_gpt_official(r, log)]
+        if 'gpt' in models:
+            wait_for_quiet(max_load, log=log)
+            r = bench_gpt_official(llamagen, size=gpt_size, batch=gb, cfg=gpt_cfg, dtypes=dtypes, repeats=repeats, device=dev, log=log)
+            rows['gpt'] += [dict(row, section=name, load=max(r['loads'])) for row in report_gpt_official(r, log)]
+            if done: done('gpt', rows['gpt'])
+        if 'mar' not in models: continue
         if mar is None: log('MAR: no --mar-official checkout given; skipped'); continue
         from sampling_mar import bench_mar_official, report_mar_official
         wait_for_quiet(max_load, log=log)
         r = bench_mar_official(mar, size=mar_size, batch=mb, num_iter=mar_iters, cfg=mar_cfg, dtypes=dtypes, repeats=max(1, repeats - 1), device=dev, log=log)
-        rows += [dict(row, section=name, load=max(r['loads'])) for row in report_mar_official(r, log)]
+        rows['mar'] += [dict(row, section=name, load=max(r['loads'])) for row in report_mar_official(r, log)]
+        if done: done('mar', rows['mar'])
     return rows
+
+
+OFFICIAL_RECORDS = {  # model -> (record name, how to read it): each written as soon as its comparison ends
+    'gpt': ('sampling_official', 'Same random weights on both sides; best of interleaved rounds; the floor is the bytes of weights a GPT '
+            'decode step reads over the read bandwidth measured in the same run. Ratios > 1: orderviz faster (speed-up) or slower than '
+            'the floor (time / floor).'),
+    'mar': ('sampling_official_mar', 'Same random weights, orders and diffusion noise on both sides; best of interleaved rounds; one '
+            'image with guidance (two rows a pass). The official code samples in bf16 under autocast; on a CPU without bf16 '
+            'instructions orderviz runs the same bf16 products on fp32 kernels (Bf16ByFp32), and the pass rows time both ways. '
+            'Ratios > 1: orderviz faster (speed-up), or a pass slower than fp32 (time / fp32).'),
+}
 
 
 sys.argv[1:] = ['--' + a[2:].replace('-', '_') if a.startswith('--') else a for a in sys.argv[1:]]  # --against-official as well as --against_official
@@ -251,15 +269,15 @@ def main(which:str='gpt', # what to benchmark: gpt, mar, rescoring (OrderHead st
          mar_iters:int=64, # with --against-official: MAR generation steps
          max_load:float=0.0, # with --against-official: wait until the 1-minute load is below this (0: do not wait)
          rounds:int=3, # with --against-official: interleaved rounds of the GPT runs (MAR: one fewer, at least one)
+         models:str='gpt,mar', # with --against-official: the comparisons to run (mar needs --mar-official)
         ):
     "Print sampling-speed ratios measured in one run."
     if threads: torch.set_num_threads(threads)
     if against_official:
-        rows = bench_official(against_official, mar_official, gpt_size=gpt_size, mar_size=mar_size, gpt_batch=gpt_batch, gpt_cfg=gpt_cfg, mar_iters=mar_iters,
-                              repeats=rounds, max_load=max_load)
-        record('sampling_official', rows, notes='Same random weights on both sides; best of interleaved rounds; the floor is the '
-                    'bytes of weights a GPT decode step reads over the read bandwidth measured in the same run. Ratios > 1: orderviz faster '
-                    '(speed-up) or slower than the floor (time / floor).')
+        models = tuple(m.strip() for m in models.split(','))
+        if not set(models) <= {'gpt', 'mar'}: raise SystemExit(f'--models takes gpt, mar or gpt,mar; got {",".join(models)}')
+        bench_official(against_official, mar_official, gpt_size=gpt_size, mar_size=mar_size, gpt_batch=gpt_batch, gpt_cfg=gpt_cfg, mar_iters=mar_iters,
+                       repeats=rounds, max_load=max_load, models=models, done=lambda m, rows: record(OFFICIAL_RECORDS[m][0], rows, OFFICIAL_RECORDS[m][1]))
         return
     if which not in ('gpt', 'mar', 'rescoring', 'all'): raise SystemExit(f'--which must be gpt, mar, rescoring or all, got {which!r}')
     if which == 'rescoring':

@@ -130,7 +130,27 @@ def bench_mar_official(path, # a checkout of LTH14/mar
     graphs = [s.graphs for s in mar_steps(dev, True)] if compiled else []
     t = interleaved(runs, repeats, dev, log)
     return dict(size=size, batch=batch, num_iter=num_iter, cfg=cfg, device=str(dev), threads=torch.get_num_threads(),
-                seconds=t['best'], loads=t['loads'], compile_seconds=compile_s, fp32_relative_difference=diff, graphs=graphs)
+                seconds=t['best'], loads=t['loads'], compile_seconds=compile_s, fp32_relative_difference=diff, graphs=graphs,
+                pass_seconds=bf16_pass_seconds(ours, batch, cfg, dev, log) if 'bf16' in dtypes else {})
+
+
+def bf16_pass_seconds(model, batch:int, cfg:float, device, log=print, repeats:int=3)->dict:
+    "Seconds of one encoder-decoder pass (half the cells visible) in fp32, in bf16 on torch's bf16 kernels (autocast) and on fp32 kernels (`Bf16ByFp32`)."
+    from orderviz.fast_decode import precision_context
+    r = 2 if cfg != 1.0 else 1
+    g = torch.Generator().manual_seed(0)
+    known = torch.rand(r * batch, model.seq_len, generator=g).argsort(1).argsort(1).lt(model.seq_len // 2).to(device)
+    tokens = torch.randn(r * batch, model.seq_len, model.token_embed_dim, generator=g).to(device)
+    labels = torch.arange(r * batch, device=device) % model.num_classes
+    def run(kernels, dtype):
+        net, ctx = precision_context(model, dtype, device, kernels)
+        def go():
+            with torch.inference_mode(), ctx: net.predict_z_at(tokens, net.class_embedding(labels), net.encoder_positions(known))
+        return go
+    runs = {'fp32': run('auto', None), 'bf16, torch bf16 kernels (autocast)': run('native', torch.bfloat16),
+            'bf16, fp32 kernels (Bf16ByFp32)': run('fp32', torch.bfloat16)}
+    for fn in runs.values(): fn()  # warm (the rounded copy)
+    return interleaved(runs, repeats, device, log)['best']
 
 
 def report_mar_official(r:dict, log=print)->list:
@@ -152,6 +172,10 @@ def report_mar_official(r:dict, log=print)->list:
     for k, v in r['compile_seconds'].items(): log(f'  compile + first run, {k}: {v:.1f} s')
     if r['graphs']: log(f"  compiled graphs (encoder-decoder pass, diffusion step): {r['graphs']}")
     for k, v in r['fp32_relative_difference'].items(): log(f'  {k} vs official fp32, same orders and seed: max |difference| / max |official| = {v:.2g}')
+    p = r.get('pass_seconds') or {}
+    for k, v in p.items():
+        log(f"  one encoder-decoder pass, {k}: {v:.2f} s ({v / p['fp32']:.2f}x fp32)")
+        rows.append(dict(what=f"MAR-{r['size']} one encoder-decoder pass, {k} (time / fp32)", ratio=round(v / p['fp32'], 3), seconds=round(v, 3)))
     return rows
 
 @call_parse

@@ -4,15 +4,18 @@
 
 # %% ../nbs/34_fast_decode.ipynb #d5c392e7
 from __future__ import annotations
-import math, copy, time, types, weakref
-import torch, torch.nn as nn
+import math, copy, time, types, weakref, contextlib
+from pathlib import Path
+import torch, torch.nn as nn, torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
 from fastcore.basics import patch
 from torch._dynamo.utils import counters
 from .gpt import GPT, Attention, TransformerBlock, KVCache, apply_rope
 
 # %% auto #0
-__all__ = ['DTYPES', 'FREEZE', 'check_dtype', 'weights_key', 'cast_copy', 'decode_bytes', 'read_bandwidth', 'new_static_cache',
-           'CompiledStep', 'FastDecoder', 'fast_decoder', 'release_decoders', 'sampling_costs']
+__all__ = ['DTYPES', 'KERNELS', 'FREEZE', 'check_dtype', 'weights_key', 'cast_copy', 'native_bf16', 'Bf16ByFp32',
+           'precision_context', 'decode_bytes', 'read_bandwidth', 'new_static_cache', 'CompiledStep', 'FastDecoder',
+           'fast_decoder', 'release_decoders', 'sampling_costs']
 
 # %% ../nbs/34_fast_decode.ipynb #a7ffdc5f
 DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
@@ -39,20 +42,58 @@ _CASTS = {}
 def cast_copy(model:nn.Module, # the model (left as it is)
               dtype:torch.dtype|None, # the parameters' dtype; None: the model's own
               private:bool=False, # a copy even when the dtype does not change
+              storage:torch.dtype|None=None, # keep the values rounded to `dtype` in this dtype (fp32: bf16 values for fp32 kernels); None: `dtype`
              )->nn.Module:
     "The model with its floating-point parameters in `dtype` (buffers as they are): `model` itself if nothing changes (and not `private`), else a copy, reused until the weights change."
     params = [p for p in model.parameters() if p.is_floating_point()]
     dtype = dtype or (params[0].dtype if params else torch.float32)
-    if not private and all(p.dtype == dtype for p in params): return model
+    if not private and storage is None and all(p.dtype == dtype for p in params): return model
     for k in [k for k, v in _CASTS.items() if v[0]() is None]: del _CASTS[k]  # models that are gone
-    key, wk = (id(model), dtype), weights_key(model)
+    key, wk = (id(model), dtype, storage), weights_key(model)
     hit = _CASTS.get(key)
     if hit and hit[0]() is model and hit[1] == wk: return hit[2]
     twin = copy.deepcopy(model).eval()
     for p in twin.parameters():
-        if p.is_floating_point(): p.data = p.data.to(dtype)
+        if p.is_floating_point(): p.data = p.data.to(dtype).to(storage or dtype)
     _CASTS[key] = (weakref.ref(model), wk, twin)
     return twin
+
+# %% ../nbs/34_fast_decode.ipynb #65451bc9
+_BF16_OPS = {F.linear, F.scaled_dot_product_attention, torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.mm,
+             torch.Tensor.mm, torch.bmm, torch.Tensor.bmm, torch.addmm, torch.Tensor.addmm, torch.baddbmm, torch.Tensor.baddbmm}
+
+def native_bf16(device)->bool:
+    "Whether bf16 matrix products on `device` run on bf16 instructions: on a GPU, yes; on the CPU, with AVX512-BF16 or AMX."
+    if torch.device(device).type != 'cpu': return True
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+def _bf16_operand(t):
+    "A float tensor rounded to bf16 and held in fp32; parameters (already rounded: see `cast_copy`) and the rest as they are."
+    if isinstance(t, nn.Parameter) or not isinstance(t, torch.Tensor) or not t.is_floating_point(): return t
+    return t.to(torch.bfloat16).float()
+
+class Bf16ByFp32(TorchFunctionMode):
+    "bf16 matrix products computed by fp32 kernels: inside, linear layers, matrix products and attention round their float inputs to bf16, run in fp32 and return bf16."
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func not in _BF16_OPS or 'out' in kwargs: return func(*args, **kwargs)  # out=: compiled code, whose graph holds the rounding
+        out = func(*[_bf16_operand(a) for a in args], **{k: _bf16_operand(v) for k, v in kwargs.items()})
+        return out.to(torch.bfloat16)
+
+KERNELS = ('auto', 'native', 'fp32')
+
+def precision_context(model:nn.Module, # the model to run
+                      dtype:torch.dtype|None, # compute dtype (`check_dtype`); None or fp32: as it is
+                      device, # where it runs
+                      kernels:str='auto', # bf16 products: 'native' (autocast: torch's bf16 kernels), 'fp32' (`Bf16ByFp32`) or 'auto' (native where `native_bf16`)
+                     )->tuple:
+    "(the model to run, a context manager to run it in) for low-precision compute: `model` and autocast, or its bf16-rounded fp32 copy and `Bf16ByFp32`."
+    if kernels not in KERNELS: raise ValueError(f'kernels must be one of {KERNELS}, got {kernels!r}')
+    if dtype in (None, torch.float32): return model, contextlib.nullcontext()
+    if dtype == torch.bfloat16 and (kernels == 'fp32' or (kernels == 'auto' and not native_bf16(device))):
+        return cast_copy(model, torch.bfloat16, storage=torch.float32), Bf16ByFp32()
+    return model, torch.autocast(torch.device(device).type, dtype=dtype)
+
 
 # %% ../nbs/34_fast_decode.ipynb #8cf071f4
 def decode_bytes(model:nn.Module, # a GPT (or any model whose embedding tables are `nn.Embedding`s)

@@ -11,7 +11,7 @@ import numpy as np, torch
 from .orders import make_orders, order_to_rank
 from .mar import MAR, denoise_step
 from .policy import GenState, Generation, check_labels, check_sampling, ask_policy, cfg_scale_at, guidance_on, order_from_reveal
-from .fast_decode import CompiledStep, check_dtype
+from .fast_decode import CompiledStep, check_dtype, precision_context
 
 # %% auto #0
 __all__ = ['mar_schedule', 'mar_steps', 'generate', 'check_reveal_steps', 'gt_injection_mse', 'gt_injection',
@@ -92,7 +92,8 @@ def generate(model:MAR, # the MAR model (put in eval mode while sampling)
              return_scores:bool=False, # keep the policy's scores of every step in the result
              confidence_draws:int=4, # diffusion draws per cell behind `GenState.confidence`
              progress:bool=False, # show a progress bar over the steps
-             dtype=None, # compute dtype under autocast: None (the model's), 'bf16', 'fp16' (GPU only); latents and diffusion arithmetic stay fp32
+             dtype=None, # compute dtype of matrix products: None (the model's), 'bf16', 'fp16' (GPU only); latents and diffusion arithmetic stay fp32
+             bf16_kernels:str='auto', # bf16 products: 'native' (autocast), 'fp32' (`Bf16ByFp32`) or 'auto' (native where the device has bf16 instructions)
              compile:bool=False, # run the encoder-decoder pass and the diffusion step compiled (`mar_steps`)
             )->Generation:
     "Sample latent images: a `Generation` of latents (B, C, H, W), the order, the step of each cell and optional scores."
@@ -113,24 +114,24 @@ def generate(model:MAR, # the MAR model (put in eval mode while sampling)
     lab_in = torch.cat([labels, torch.full_like(labels, model.num_classes)]) if guided else labels  # (rB,)
     scores = torch.full((B, num_iter, L), float('nan'), device=dev) if return_scores and policy is not None else None
     z_of, step = mar_steps(dev, compile)
-    amp = torch.autocast(dev.type, dtype=dtype) if dtype not in (None, torch.float32) else contextlib.nullcontext()
     was_training = model.training; model.eval()
+    net, amp = precision_context(model, dtype, dev, bf16_kernels)              # the model itself, or its bf16-rounded copy
     steps = range(num_iter)
     if progress: from tqdm.auto import tqdm; steps = tqdm(steps, desc='steps', leave=False)
     try:
         with amp:
-            cls = model.class_embedding(lab_in)                                  # (rB, E)
+            cls = net.class_embedding(lab_in)                                  # (rB, E)
             for s in steps:
                 if counts[s] == 0: continue
                 known = rev >= 0
                 scale = cfg_scale_at(L - mask_lens[s], L, cfg_scale, cfg_schedule, cfg_power) if guided and guidance_on(s, cfg_interval) else None
-                z = z_of(model, tokens.repeat(r, 1, 1), cls, model.encoder_positions(known).repeat(r, 1))  # (rB, L, D)
+                z = z_of(net, tokens.repeat(r, 1, 1), cls, net.encoder_positions(known).repeat(r, 1))  # (rB, L, D)
                 pick = _first_k_along(rank, known, counts[s])                    # (B, L)
                 if policy is not None and s < num_iter - 1:
-                    scorer = partial(_spread_confidence, model, z, known, B, scale, a['temperature'], g, confidence_draws, step)
-                    st = GenState(s, num_iter, counts[s], rev.clone(), tokens.clone(), labels.clone(), z[:B].float(), torch.ones_like(known), pick.clone(), g, model, 'mar', scorer)
+                    scorer = partial(_spread_confidence, net, z, known, B, scale, a['temperature'], g, confidence_draws, step)
+                    st = GenState(s, num_iter, counts[s], rev.clone(), tokens.clone(), labels.clone(), z[:B].float(), torch.ones_like(known), pick.clone(), g, net, 'mar', scorer)
                     pick = ask_policy(policy, st, a['policy_temperature'], scores)
-                new = _diffuse(model, z, pick, B, scale, a["temperature"], g, step=step)  # (N, C)
+                new = _diffuse(net, z, pick, B, scale, a["temperature"], g, step=step)  # (N, C)
                 if not torch.isfinite(new).all():
                     raise FloatingPointError(f'MAR produced non-finite latents at step {s}: check its weights for NaN (orderviz.core.check_finite)')
                 tokens[pick] = new.float()
