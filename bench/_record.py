@@ -38,8 +38,10 @@ def record(script, # the benchmark's file (`__file__`) or name
                machine=machine, threads=threads, rows=rows, notes=notes)
     path = Path(out or RESULTS)/f'{name}.json'
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')  # written whole, then moved: a killed run leaves the old record
-    tmp.write_text(json.dumps(rec, indent=1) + '\n', encoding='utf-8')
-    os.replace(tmp, path)
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')  # written whole, then moved: a failed write leaves the old record
+    try:
+        tmp.write_text(json.dumps(rec, indent=1) + '\n', encoding='utf-8')
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
     print(f'recorded {path}')
     return path
