@@ -215,11 +215,12 @@ def bench_official(llamagen, # a LlamaGen checkout
                    repeats:int=3, # interleaved rounds (the best counts)
                    max_load:float=0.0, # wait before each section until the 1-minute load is below this (0: do not wait)
                    models=('gpt', 'mar'), # which comparisons to run
+                   cpu_dtypes=('fp32', 'bf16'), # precisions compared on the CPU
                    done=None, # `done(model, rows)` after each model's comparison on each device (e.g. to write its record)
                    log=print)->dict:
     "The comparison with the official code on this machine's CPU, and on its GPU where there is one; rows for the record of each model."
     rows = {m: [] for m in models}
-    sections = [('CPU', torch.device('cpu'), ('fp32', 'bf16'), gpt_batch, mar_batch)]
+    sections = [('CPU', torch.device('cpu'), tuple(cpu_dtypes), gpt_batch, mar_batch)]
     if torch.cuda.is_available(): sections.append(('GPU', torch.device('cuda'), ('fp32', 'bf16', 'fp16'), max(gpt_batch, 32), max(mar_batch, 32)))
     else: log('GPU section: no CUDA device here; skipped')
     for name, dev, dtypes, gb, mb in sections:
@@ -270,6 +271,8 @@ def main(which:str='gpt', # what to benchmark: gpt, mar, rescoring (OrderHead st
          max_load:float=0.0, # with --against-official: wait until the 1-minute load is below this (0: do not wait)
          rounds:int=3, # with --against-official: interleaved rounds of the GPT runs (MAR: one fewer, at least one)
          models:str='gpt,mar', # with --against-official: the comparisons to run (mar needs --mar-official)
+         dtypes:str='fp32,bf16', # with --against-official: the precisions compared on the CPU
+         mar_record:str='sampling_official_mar', # with --against-official: the name of MAR's record in bench/results
         ):
     "Print sampling-speed ratios measured in one run."
     if threads: torch.set_num_threads(threads)
@@ -277,7 +280,8 @@ def main(which:str='gpt', # what to benchmark: gpt, mar, rescoring (OrderHead st
         models = tuple(m.strip() for m in models.split(','))
         if not set(models) <= {'gpt', 'mar'}: raise SystemExit(f'--models takes gpt, mar or gpt,mar; got {",".join(models)}')
         bench_official(against_official, mar_official, gpt_size=gpt_size, mar_size=mar_size, gpt_batch=gpt_batch, gpt_cfg=gpt_cfg, mar_iters=mar_iters,
-                       repeats=rounds, max_load=max_load, models=models, done=lambda m, rows: record(OFFICIAL_RECORDS[m][0], rows, OFFICIAL_RECORDS[m][1]))
+                       repeats=rounds, max_load=max_load, models=models, cpu_dtypes=tuple(d.strip() for d in dtypes.split(',')),
+                       done=lambda m, rows: record(mar_record if m == 'mar' else OFFICIAL_RECORDS[m][0], rows, OFFICIAL_RECORDS[m][1]))
         return
     if which not in ('gpt', 'mar', 'rescoring', 'all'): raise SystemExit(f'--which must be gpt, mar, rescoring or all, got {which!r}')
     if which == 'rescoring':

@@ -158,12 +158,13 @@ def report_mar_official(r:dict, log=print)->list:
     s, rows = r['seconds'], []
     log(f"MAR-{r['size']}, {r['num_iter']} steps, batch {r['batch']}, cfg {r['cfg']} (linear), {r['device']} ({r['threads']} torch threads), "
         f"load during rounds {', '.join(f'{l:.2f}' for l in r['loads'])}")
-    for k, v in s.items(): rows.append(dict(what=f"MAR-{r['size']} sampling: {k}", ratio=None, seconds=round(v, 3)))
+    m = f"MAR-{r['size']}, {r['num_iter']} steps,"
+    for k, v in s.items(): rows.append(dict(what=f"{m} sampling: {k}", ratio=None, seconds=round(v, 3)))
     for k in [k for k in s if k.startswith('orderviz')]:
         d = k.split()[1]
         base = s.get(f'official {d} eager')
         log(f"  {k:28s} {s[k]:8.2f} s   {base / s[k]:5.2f}x official {d} ({base:.2f} s)")
-        rows.append(dict(what=f"MAR-{r['size']} {k} vs official {d} (speed-up)", ratio=round(base / s[k], 3), seconds=round(s[k], 3)))
+        rows.append(dict(what=f"{m} {k} vs official {d} (speed-up)", ratio=round(base / s[k], 3), seconds=round(s[k], 3)))
     for d in sorted({k.split()[1] for k in s}):
         mine = [s[k] for k in s if k.startswith(f'orderviz {d}')]
         if mine and f'official {d} eager' in s:
