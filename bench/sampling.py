@@ -192,6 +192,8 @@ def report_gpt_official(r:dict, log=print)->list:
     for k, v in r['compile_seconds'].items(): log(f'  compile + first run, {k}: {v:.1f} s')
     if r['fp32_tokens_equal_official']:
         log('  fp32 tokens equal to official LlamaGen: ' + ', '.join(f"{k}: {'yes' if v else 'NO'}" for k, v in r['fp32_tokens_equal_official'].items()))
+    rows += [dict(what=f"GPT-{r['size']} {k}: tokens equal to official LlamaGen fp32", ratio=None, seconds=None, equal=bool(v))
+             for k, v in r['fp32_tokens_equal_official'].items()]
     return rows
 
 def _bench_mar():

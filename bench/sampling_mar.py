@@ -172,7 +172,9 @@ def report_mar_official(r:dict, log=print)->list:
             log(f"  claim: MAR-{r['size']} {d} {sp:.2f}x official {d} (>= 1.3: {'OK' if sp >= 1.3 else 'FAILED'})")
     for k, v in r['compile_seconds'].items(): log(f'  compile + first run, {k}: {v:.1f} s')
     if r['graphs']: log(f"  compiled graphs (encoder-decoder pass, diffusion step): {r['graphs']}")
-    for k, v in r['fp32_relative_difference'].items(): log(f'  {k} vs official fp32, same orders and seed: max |difference| / max |official| = {v:.2g}')
+    for k, v in r['fp32_relative_difference'].items():
+        log(f'  {k} vs official fp32, same orders and seed: max |difference| / max |official| = {v:.2g}')
+        rows.append(dict(what=f"{m} {k} vs official fp32 latents, same orders and noise (max |difference| / max |official|)", ratio=None, seconds=None, difference=v))
     p = r.get('pass_seconds') or {}
     for k, v in p.items():
         log(f"  one encoder-decoder pass, {k}: {v:.2f} s ({v / p['fp32']:.2f}x fp32)")
