@@ -5,7 +5,6 @@
 # %% ../nbs/34_fast_decode.ipynb #d5c392e7
 from __future__ import annotations
 import math, copy, time, types, weakref, contextlib
-from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 from fastcore.basics import patch

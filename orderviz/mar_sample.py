@@ -4,7 +4,7 @@
 
 # %% ../nbs/41_mar_sample.ipynb #f9238653
 from __future__ import annotations
-import math, contextlib
+import math
 from functools import partial
 from typing import Callable
 import numpy as np, torch
@@ -120,7 +120,7 @@ def generate(model:MAR, # the MAR model (put in eval mode while sampling)
     if progress: from tqdm.auto import tqdm; steps = tqdm(steps, desc='steps', leave=False)
     try:
         with amp:
-            cls = net.class_embedding(lab_in)                                  # (rB, E)
+            cls = net.class_embedding(lab_in)                                    # (rB, E)
             for s in steps:
                 if counts[s] == 0: continue
                 known = rev >= 0
